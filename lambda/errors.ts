@@ -1,0 +1,56 @@
+/**
+ * Every failure becomes one actionable sentence: what happened and what to do. Messages name keys,
+ * secrets and settings, never material, wrapped material or import tokens, and never pass on the
+ * text of an underlying error.
+ */
+
+/** A failure whose message is safe to show in CloudFormation events and logs. */
+export class ImportError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ImportError';
+  }
+}
+
+/** Which step failed, so the message can say what the handler was doing. */
+export type Step = 'read-secret' | 'get-parameters' | 'import';
+
+const KMS_ERRORS: Readonly<Record<string, string>> = {
+  DependencyTimeoutException: 'KMS timed out, even after retries. Retry the deployment.',
+  KMSInternalException: 'KMS had an internal error, even after retries. Retry the deployment.',
+  ExpiredImportTokenException: 'the import token expired before ImportKeyMaterial used it, even after fetching a fresh one. Retry the deployment.',
+  InvalidImportTokenException: 'KMS rejected the import token: it does not belong to this key. Make sure nothing else imports into this key at the same time, then retry the deployment.',
+  IncorrectKeyMaterialException: 'KMS rejected the key material: it differs from the material this key already holds, and a key only ever accepts its original material. Put the original material back in the secret, or create a new ImportedKmsKey for the new material.',
+  InvalidCiphertextException: 'KMS could not unwrap the key material with the chosen wrapping key spec and algorithm. Check that wrappingAlgorithm suits this key spec (RSA keys need RSA_AES_KEY_WRAP_SHA_256), then retry.',
+  InvalidArnException: 'the key ARN is not a valid KMS key ARN. Reference a KMS key of this account and Region.',
+  NotFoundException: 'the KMS key does not exist: it was deleted outside CloudFormation, or belongs to another account or Region. Restore the key, or remove this ImportedKmsKey from the stack.',
+  KMSInvalidStateException: 'the KMS key is in a state that does not accept imports (for example PendingDeletion or Disabled). Cancel its deletion or enable it, then retry the deployment.',
+  UnsupportedOperationException: 'the KMS key does not accept imported material: its Origin is not EXTERNAL, or it lives in a custom key store. Use a key created with Origin EXTERNAL.',
+  AccessDeniedException: 'the import handler is not allowed to use this KMS key. Keep the statement "AllowImportedKmsKeyHandler" in the key policy.',
+  ValidationException: 'KMS rejected the request parameters (for example a ValidTo in the past or more than 365 days ahead). Fix the expiration, then retry.',
+  LimitExceededException: 'KMS request rate limits were exceeded, even after retries. Retry the deployment later.',
+  ThrottlingException: 'KMS throttled the requests, even after retries. Retry the deployment later.',
+};
+
+const SECRET_ERRORS: Readonly<Record<string, string>> = {
+  ResourceNotFoundException: 'the secret (or the requested version stage) does not exist. Create it, or fix the secret and versionStage given to KeyMaterial.fromSecret.',
+  AccessDeniedException: 'the import handler may not read the secret. Keep the handler role\'s SecretReadPolicy, and let it decrypt with the secret\'s KMS key if it uses a customer managed key.',
+  DecryptionFailure: 'Secrets Manager could not decrypt the secret with its KMS key. Make sure that key is enabled and its policy lets the import handler decrypt through Secrets Manager.',
+  InvalidRequestException: 'Secrets Manager refused the request: the secret may be scheduled for deletion. Restore it (RestoreSecret), then retry the deployment.',
+  InvalidParameterException: 'Secrets Manager rejected the secret id or version stage. Check the secret and versionStage given to KeyMaterial.fromSecret.',
+  InternalServiceError: 'Secrets Manager had an internal error, even after retries. Retry the deployment.',
+  ThrottlingException: 'Secrets Manager throttled the requests, even after retries. Retry the deployment later.',
+};
+
+/** Turns any error thrown while importing into an ImportError with one actionable sentence. */
+export function toImportError(error: unknown, step: Step, keyArn: string, secretId: string): ImportError {
+  if (error instanceof ImportError) return error;
+  const name = (error as { name?: string } | undefined)?.name ?? 'Error';
+  if (step === 'read-secret') {
+    return new ImportError(`Could not read the key material from secret ${secretId} (${name}): `
+      + (SECRET_ERRORS[name] ?? 'an unexpected error occurred. Check the secret exists and the handler may read it, then retry.'));
+  }
+  const action = step === 'import' ? 'ImportKeyMaterial' : 'GetParametersForImport';
+  return new ImportError(`${action} failed for KMS key ${keyArn} (${name}): `
+    + (KMS_ERRORS[name] ?? 'an unexpected error occurred. Retry the deployment; if it persists, check the key in the KMS console.'));
+}

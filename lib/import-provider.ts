@@ -1,0 +1,149 @@
+import * as path from 'path';
+import * as fs from 'fs';
+import { Annotations, Duration, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct, DependencyGroup, IDependable } from 'constructs';
+import { KeyMaterial } from './key-material';
+import { resolvedLengthUpperBound } from './policy-size';
+
+/** Construct id of the one provider per stack. */
+const PROVIDER_ID = 'ImportedKmsKeyProvider';
+/** The pre-built handler bundle (scripts/bundle-handler.mjs), shipped in the npm package. */
+const HANDLER_BUNDLE_DIR = path.join(__dirname, '..', 'assets', 'import-handler');
+/** IAM's limit for one managed policy (characters, whitespace excluded), minus room for the statement skeletons. */
+const MANAGED_POLICY_BUDGET = 6144 - 512;
+/** IAM's default quota of managed policies attached to one role. */
+const MANAGED_POLICIES_PER_ROLE = 10;
+
+/** The KMS actions the handler needs, granted in each served key's own key policy. */
+export const HANDLER_KMS_ACTIONS = ['kms:GetParametersForImport', 'kms:ImportKeyMaterial', 'kms:DescribeKey'];
+
+/**
+ * The import handler shared by every ImportedKmsKey in a stack: one Lambda function behind the
+ * custom-resource Provider framework, found or created once per stack.
+ *
+ * Its permissions grow without hitting IAM's size limits: KMS permissions go into each key's own
+ * key policy (so the role's policy does not grow with keys), and secret read permissions go into
+ * managed policies that are opened one after another as each fills up.
+ */
+export class ImportProvider extends Construct {
+  /** The provider of the stack that holds `scope`, created on first use. */
+  public static of(scope: Construct): ImportProvider {
+    const stack = Stack.of(scope);
+    return (stack.node.tryFindChild(PROVIDER_ID) as ImportProvider | undefined) ?? new ImportProvider(stack, PROVIDER_ID);
+  }
+
+  /** Service token for the custom resources. */
+  public readonly serviceToken: string;
+  /** The handler function's role. */
+  public readonly role: iam.Role;
+  private readonly secretPolicies: iam.ManagedPolicy[] = [];
+  private readonly policyByStatement = new Map<string, iam.ManagedPolicy>();
+  private spentBudget = 0;
+
+  private constructor(scope: Construct, id: string) {
+    super(scope, id);
+    if (!fs.existsSync(path.join(HANDLER_BUNDLE_DIR, 'index.js'))) {
+      throw new Error(`ImportedKmsKey: the import handler bundle is missing at ${HANDLER_BUNDLE_DIR}; run 'npm run bundle' (a published package ships it).`);
+    }
+
+    this.role = new iam.Role(this, 'HandlerRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Imports key material into ImportedKmsKey keys of this stack',
+    });
+    const handlerLogs = new logs.LogGroup(this, 'HandlerLogs', { retention: logs.RetentionDays.ONE_YEAR });
+    handlerLogs.grantWrite(this.role);
+
+    const handler = new lambda.Function(this, 'Handler', {
+      description: 'ImportedKmsKey: imports key material from Secrets Manager into KMS',
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      code: lambda.Code.fromAsset(HANDLER_BUNDLE_DIR),
+      handler: 'index.handler',
+      role: this.role,
+      memorySize: 256,
+      timeout: Duration.minutes(2),
+      logGroup: handlerLogs,
+      loggingFormat: lambda.LoggingFormat.JSON,
+    });
+
+    const frameworkRole = new iam.Role(this, 'FrameworkRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Custom-resource provider framework of ImportedKmsKey',
+    });
+    const frameworkLogs = new logs.LogGroup(this, 'FrameworkLogs', { retention: logs.RetentionDays.ONE_YEAR });
+    frameworkLogs.grantWrite(frameworkRole);
+    this.serviceToken = new cr.Provider(this, 'Provider', {
+      onEventHandler: handler,
+      frameworkOnEventRole: frameworkRole,
+      logGroup: frameworkLogs,
+    }).serviceToken;
+  }
+
+  /**
+   * Lets the handler import into `key` from the secret of `material`. Returns what the import
+   * must wait for: the policy that lets the handler read the secret.
+   */
+  public serve(key: kms.Key, material: KeyMaterial): IDependable {
+    key.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'AllowImportedKmsKeyHandler',
+      principals: [this.role],
+      actions: HANDLER_KMS_ACTIONS,
+      resources: ['*'],
+    }));
+
+    const secret = material.secret;
+    const statements = [new iam.PolicyStatement({
+      actions: ['secretsmanager:GetSecretValue'],
+      resources: [secret.secretFullArn ?? `${secret.secretArn}-??????`],
+    })];
+    if (secret.encryptionKey) {
+      statements.push(new iam.PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [secret.encryptionKey.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
+      }));
+    }
+    return this.addSecretStatements(statements);
+  }
+
+  /**
+   * Adds statements to the newest secret policy with room for them, opening a new one when needed.
+   * A statement granted before (keys sharing a secret) is not repeated. Returns the policies that
+   * hold the statements.
+   */
+  private addSecretStatements(statements: iam.PolicyStatement[]): IDependable {
+    const stack = Stack.of(this);
+    const keyOf = (s: iam.PolicyStatement) => JSON.stringify(stack.resolve(s.toStatementJson()));
+    const fresh = statements.filter((s) => !this.policyByStatement.has(keyOf(s)));
+    const size = fresh.reduce((sum, s) => sum + resolvedLengthUpperBound(stack, JSON.stringify(s.toStatementJson())), 0);
+    if (fresh.length > 0 && (this.secretPolicies.length === 0 || this.spentBudget + size > MANAGED_POLICY_BUDGET)) {
+      this.openSecretPolicy();
+    }
+    const policy = this.secretPolicies[this.secretPolicies.length - 1];
+    for (const statement of fresh) {
+      policy.addStatements(statement);
+      this.policyByStatement.set(keyOf(statement), policy);
+    }
+    this.spentBudget += size;
+    return new DependencyGroup(...statements.map((s) => this.policyByStatement.get(keyOf(s))!));
+  }
+
+  private openSecretPolicy(): void {
+    const index = this.secretPolicies.length + 1;
+    this.secretPolicies.push(new iam.ManagedPolicy(this, `SecretReadPolicy${index}`, {
+      description: `Lets the ImportedKmsKey handler read key material secrets (part ${index})`,
+      roles: [this.role],
+    }));
+    this.spentBudget = 0;
+    if (index === MANAGED_POLICIES_PER_ROLE + 1) {
+      Annotations.of(this).addWarningV2('imported-kms-key:managed-policy-quota',
+        `The import handler role needs more than ${MANAGED_POLICIES_PER_ROLE} managed policies to read all key material secrets; `
+        + 'request a higher "Managed policies per role" IAM quota, or keep several materials in one secret (jsonField).');
+    }
+  }
+}

@@ -1,0 +1,260 @@
+import { CustomResource, Duration, RemovalPolicy, Resource } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+import { ATTRIBUTE, IMPORT_RESOURCE_TYPE, ImportProperties } from './contract';
+import { ImportProvider } from './import-provider';
+import { KeyMaterial } from './key-material';
+import { KeyMaterialExpiration } from './key-material-expiration';
+import { defaultWrappingAlgorithm, importConfigurationProblem, IMPORTABLE_KEY_SPECS } from './key-spec-rules';
+import { WrappingAlgorithm, WrappingKeySpec } from './wrapping';
+
+/** KMS accepts a ValidTo at most this far ahead of the import. */
+const MAX_VALIDITY_DAYS = 365;
+
+/**
+ * Properties of an ImportedKmsKey.
+ */
+export interface ImportedKmsKeyProps {
+  /**
+   * Where the key material comes from, e.g. `KeyMaterial.fromSecret(secret)`.
+   */
+  readonly keyMaterial: KeyMaterial;
+
+  /**
+   * When the imported material expires. Changing it re-imports the same material into the same key.
+   *
+   * @default KeyMaterialExpiration.never()
+   */
+  readonly expiration?: KeyMaterialExpiration;
+
+  /**
+   * An alias for the key, e.g. 'alias/payments'. It is created only after the material was imported.
+   *
+   * @default - no alias
+   */
+  readonly alias?: string;
+
+  /**
+   * A description of the key.
+   *
+   * @default - no description
+   */
+  readonly description?: string;
+
+  /**
+   * The key policy. The statements KMS keys always get (account access as `kms.Key` gives it, and
+   * the import handler's permissions) are added to it.
+   *
+   * @default - the default key policy of `kms.Key`
+   */
+  readonly policy?: iam.PolicyDocument;
+
+  /**
+   * Principals allowed to administer the key (not to use it).
+   *
+   * @default - no extra administrators
+   */
+  readonly admins?: iam.IPrincipal[];
+
+  /**
+   * What happens to the key when it leaves the stack. Losing a key loses every piece of data
+   * encrypted under it, so keys are kept by default.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * How long a key waits in PendingDeletion before KMS deletes it (7 to 30 days), when the
+   * removal policy destroys it.
+   *
+   * @default Duration.days(30)
+   */
+  readonly pendingWindow?: Duration;
+
+  /**
+   * The key spec. Any spec that takes imported material: SYMMETRIC_DEFAULT, HMAC_224/256/384/512,
+   * RSA_2048/3072/4096, ECC_NIST_P256/P384/P521 and ECC_SECG_P256K1.
+   *
+   * @default kms.KeySpec.SYMMETRIC_DEFAULT
+   */
+  readonly keySpec?: kms.KeySpec;
+
+  /**
+   * The key usage. It must fit the key spec.
+   *
+   * @default - ENCRYPT_DECRYPT for symmetric and RSA keys, GENERATE_VERIFY_MAC for HMAC keys,
+   * SIGN_VERIFY for ECC keys
+   */
+  readonly keyUsage?: kms.KeyUsage;
+
+  /**
+   * Spec of the RSA wrapping key KMS generates for each import.
+   *
+   * @default WrappingKeySpec.RSA_4096
+   */
+  readonly wrappingKeySpec?: WrappingKeySpec;
+
+  /**
+   * How the material is wrapped on its way into KMS.
+   *
+   * @default - RSA_AES_KEY_WRAP_SHA_256 for RSA keys (KMS requires AES key wrap for them),
+   * RSAES_OAEP_SHA_256 otherwise
+   */
+  readonly wrappingAlgorithm?: WrappingAlgorithm;
+}
+
+/**
+ * A KMS key whose key material you bring (Origin EXTERNAL), imported from AWS Secrets Manager at
+ * deploy time by a custom resource. The material never appears in the template, in logs or in
+ * CloudFormation responses.
+ *
+ * `keyArn` and `keyId` resolve only once the material was imported, so every resource that uses
+ * the key (grants, aliases, buckets, ...) is deployed after the import: nothing is ever handed a
+ * key that is still PendingImport.
+ */
+export class ImportedKmsKey extends Resource implements kms.IKey {
+  /** ARN of the key, available once the material was imported. */
+  public readonly keyArn: string;
+  /** Id of the key, available once the material was imported. */
+  public readonly keyId: string;
+  /**
+   * The underlying `kms.Key` (Origin EXTERNAL). Its own ARN resolves before the import: use
+   * this construct's `keyArn` to reference the key.
+   */
+  public readonly key: kms.Key;
+  /** Grant methods for this key. */
+  public readonly grants: kms.KeyGrants;
+  private aliasCount = 0;
+
+  constructor(scope: Construct, id: string, props: ImportedKmsKeyProps) {
+    super(scope, id);
+    const keySpec = props.keySpec ?? kms.KeySpec.SYMMETRIC_DEFAULT;
+    const keyUsage = props.keyUsage ?? (IMPORTABLE_KEY_SPECS[keySpec]?.usages[0] as kms.KeyUsage | undefined) ?? kms.KeyUsage.ENCRYPT_DECRYPT;
+    const wrappingKeySpec = props.wrappingKeySpec ?? WrappingKeySpec.RSA_4096;
+    const wrappingAlgorithm = props.wrappingAlgorithm ?? defaultWrappingAlgorithm(keySpec);
+    const problem = importConfigurationProblem(keySpec, keyUsage, wrappingKeySpec, wrappingAlgorithm);
+    if (problem) throw new Error(`ImportedKmsKey ${this.node.path}: ${problem}`);
+    const validTo = props.expiration?.validTo;
+    if (validTo) this.validateExpiration(validTo, new Date());
+
+    this.key = new kms.Key(this, 'Resource', {
+      description: props.description,
+      policy: props.policy,
+      admins: props.admins,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      pendingWindow: props.pendingWindow,
+      keySpec,
+      keyUsage,
+      enableKeyRotation: false,
+    });
+    (this.key.node.defaultChild as kms.CfnKey).origin = 'EXTERNAL';
+
+    const provider = ImportProvider.of(this);
+    const secretAccess = provider.serve(this.key, props.keyMaterial);
+    const material = props.keyMaterial;
+    const properties: ImportProperties = {
+      KeyArn: this.key.keyArn,
+      KeySpec: keySpec,
+      SecretId: material.secret.secretFullArn ?? material.secret.secretArn,
+      JsonField: material.jsonField,
+      VersionStage: material.versionStage,
+      Encoding: material.encoding,
+      ValidTo: validTo?.toISOString().replace('.000Z', 'Z'),
+      WrappingKeySpec: wrappingKeySpec,
+      WrappingAlgorithm: wrappingAlgorithm,
+    };
+    const importResource = new CustomResource(this, 'Import', {
+      serviceToken: provider.serviceToken,
+      resourceType: IMPORT_RESOURCE_TYPE,
+      properties: { ...properties },
+    });
+    importResource.node.addDependency(secretAccess);
+
+    this.keyArn = importResource.getAttString(ATTRIBUTE.KEY_ARN);
+    this.keyId = importResource.getAttString(ATTRIBUTE.KEY_ID);
+    this.grants = kms.KeyGrants.fromKey(this);
+    if (props.alias) this.addAlias(props.alias);
+  }
+
+  /** A reference to this key, resolving once the material was imported. */
+  public get keyRef(): kms.KeyReference {
+    return { keyArn: this.keyArn, keyId: this.keyId };
+  }
+
+  /** Defines an alias for the key; it is created after the material was imported. */
+  public addAlias(aliasName: string): kms.Alias {
+    const id = this.aliasCount === 0 ? 'Alias' : `Alias${aliasName}`;
+    this.aliasCount++;
+    return new kms.Alias(this, id, { aliasName, targetKey: this });
+  }
+
+  /** Adds a statement to the key policy. */
+  public addToResourcePolicy(statement: iam.PolicyStatement, allowNoOp?: boolean): iam.AddToResourcePolicyResult {
+    return this.key.addToResourcePolicy(statement, allowNoOp);
+  }
+
+  /** Applies a removal policy to the key. */
+  public applyRemovalPolicy(policy: RemovalPolicy): void {
+    this.key.applyRemovalPolicy(policy);
+  }
+
+  /** Grants the given actions on this key. [disable-awslint:no-grants] */
+  public grant(grantee: iam.IGrantable, ...actions: string[]): iam.Grant {
+    return this.grants.actions(grantee, ...actions);
+  }
+
+  /** Grants decryption with this key. [disable-awslint:no-grants] */
+  public grantDecrypt(grantee: iam.IGrantable): iam.Grant {
+    return this.grants.decrypt(grantee);
+  }
+
+  /** Grants encryption with this key. [disable-awslint:no-grants] */
+  public grantEncrypt(grantee: iam.IGrantable): iam.Grant {
+    return this.grants.encrypt(grantee);
+  }
+
+  /** Grants encryption and decryption with this key. [disable-awslint:no-grants] */
+  public grantEncryptDecrypt(grantee: iam.IGrantable): iam.Grant {
+    return this.grants.encryptDecrypt(grantee);
+  }
+
+  /** Grants signing with this key. [disable-awslint:no-grants] */
+  public grantSign(grantee: iam.IGrantable): iam.Grant {
+    return this.grants.sign(grantee);
+  }
+
+  /** Grants verifying with this key. [disable-awslint:no-grants] */
+  public grantVerify(grantee: iam.IGrantable): iam.Grant {
+    return this.grants.verify(grantee);
+  }
+
+  /** Grants signing and verifying with this key. [disable-awslint:no-grants] */
+  public grantSignVerify(grantee: iam.IGrantable): iam.Grant {
+    return this.grants.signVerify(grantee);
+  }
+
+  /** Grants generating MACs with this key. [disable-awslint:no-grants] */
+  public grantGenerateMac(grantee: iam.IGrantable): iam.Grant {
+    return this.grants.generateMac(grantee);
+  }
+
+  /** Grants verifying MACs with this key. [disable-awslint:no-grants] */
+  public grantVerifyMac(grantee: iam.IGrantable): iam.Grant {
+    return this.grants.verifyMac(grantee);
+  }
+
+  private validateExpiration(validTo: Date, now: Date): void {
+    if (validTo.getTime() <= now.getTime()) {
+      throw new Error(`ImportedKmsKey ${this.node.path}: expiration ${validTo.toISOString()} is in the past; `
+        + 'choose a future date, or KeyMaterialExpiration.never().');
+    }
+    const latest = new Date(now.getTime() + MAX_VALIDITY_DAYS * 24 * 3600 * 1000);
+    if (validTo.getTime() > latest.getTime()) {
+      throw new Error(`ImportedKmsKey ${this.node.path}: expiration ${validTo.toISOString()} is more than `
+        + `${MAX_VALIDITY_DAYS} days after now (latest ${latest.toISOString()}); KMS rejects a later ValidTo. `
+        + 'Choose an earlier date and move it forward with later deployments.');
+    }
+  }
+}

@@ -1,0 +1,4 @@
+export * from './imported-kms-key';
+export * from './key-material';
+export * from './key-material-expiration';
+export * from './wrapping';

@@ -1,0 +1,76 @@
+import { Token } from 'aws-cdk-lib';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+
+/**
+ * How the key material is encoded in a SecretString.
+ */
+export enum KeyMaterialEncoding {
+  /**
+   * Detect it: PEM when the text holds a `-----BEGIN` line, hex when it is only hex digits,
+   * base64 otherwise.
+   */
+  AUTO = 'AUTO',
+  /** Standard base64 (RFC 4648), padding optional. */
+  BASE64 = 'BASE64',
+  /** Hexadecimal, two digits per byte. */
+  HEX = 'HEX',
+  /** A PEM private key: PKCS#1 (`RSA PRIVATE KEY`), SEC1 (`EC PRIVATE KEY`) or PKCS#8 (`PRIVATE KEY`). */
+  PEM = 'PEM',
+}
+
+/**
+ * Options for reading key material from a secret.
+ */
+export interface SecretKeyMaterialOptions {
+  /**
+   * Read the material from this field of a JSON SecretString.
+   *
+   * @default - the whole SecretString (or the SecretBinary) is the material
+   */
+  readonly jsonField?: string;
+
+  /**
+   * The secret version stage to read.
+   *
+   * @default 'AWSCURRENT'
+   */
+  readonly versionStage?: string;
+
+  /**
+   * How the material is encoded in a SecretString (or in the JSON field). A SecretBinary is read as
+   * raw bytes, or as PEM text when it holds a PEM block.
+   *
+   * @default KeyMaterialEncoding.AUTO
+   */
+  readonly encoding?: KeyMaterialEncoding;
+}
+
+/**
+ * Where the key material comes from. The material itself never enters the CDK app or the template:
+ * only the secret's ARN does, and the import handler reads the secret at deploy time.
+ */
+export class KeyMaterial {
+  /**
+   * Key material held in an AWS Secrets Manager secret: its SecretBinary (raw bytes), or a
+   * SecretString holding base64, hex or PEM text, or a JSON SecretString whose `jsonField` does.
+   */
+  public static fromSecret(secret: secretsmanager.ISecret, options: SecretKeyMaterialOptions = {}): KeyMaterial {
+    for (const [name, value] of Object.entries({ jsonField: options.jsonField, versionStage: options.versionStage })) {
+      if (value !== undefined && !Token.isUnresolved(value) && value.trim() === '') {
+        throw new Error(`KeyMaterial.fromSecret: ${name} must not be empty; got '${value}'. Omit it to use the default.`);
+      }
+    }
+    return new KeyMaterial(secret, options.jsonField, options.versionStage, options.encoding ?? KeyMaterialEncoding.AUTO);
+  }
+
+  private constructor(
+    /** The secret that holds the material. */
+    public readonly secret: secretsmanager.ISecret,
+    /** JSON field of the SecretString that holds the material, if any. */
+    public readonly jsonField: string | undefined,
+    /** Version stage to read, if not AWSCURRENT. */
+    public readonly versionStage: string | undefined,
+    /** How a SecretString encodes the material. */
+    public readonly encoding: KeyMaterialEncoding,
+  ) {}
+}
