@@ -1,10 +1,10 @@
-import { CustomResource, Duration, RemovalPolicy, Resource } from 'aws-cdk-lib';
+import { CustomResource, Duration, RemovalPolicy, Resource, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { ATTRIBUTE, IMPORT_RESOURCE_TYPE, ImportProperties } from './contract';
 import { ImportProvider } from './import-provider';
-import { KeyMaterial } from './key-material';
+import { KeyMaterial, KeyMaterialEncoding } from './key-material';
 import { KeyMaterialExpiration } from './key-material-expiration';
 import { defaultWrappingAlgorithm, importConfigurationProblem, IMPORTABLE_KEY_SPECS } from './key-spec-rules';
 import { WrappingAlgorithm, WrappingKeySpec } from './wrapping';
@@ -150,6 +150,10 @@ export class ImportedKmsKey extends Resource implements kms.IKey {
       enableKeyRotation: false,
     });
     (this.key.node.defaultChild as kms.CfnKey).origin = 'EXTERNAL';
+    Validations.of(this.key).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-KMS5',
+      reason: 'KMS cannot rotate imported key material automatically (EnableKeyRotation is refused for Origin EXTERNAL); rotate by importing new material on demand.',
+    });
 
     const provider = ImportProvider.of(this);
     const secretAccess = provider.serve(this.key, props.keyMaterial);
@@ -160,7 +164,7 @@ export class ImportedKmsKey extends Resource implements kms.IKey {
       SecretId: material.secret.secretFullArn ?? material.secret.secretArn,
       JsonField: material.jsonField,
       VersionStage: material.versionStage,
-      Encoding: material.encoding,
+      Encoding: material.encoding === KeyMaterialEncoding.AUTO ? undefined : material.encoding,
       ValidTo: validTo?.toISOString().replace('.000Z', 'Z'),
       WrappingKeySpec: wrappingKeySpec,
       WrappingAlgorithm: wrappingAlgorithm,
