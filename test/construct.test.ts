@@ -1,0 +1,243 @@
+import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { ImportedKmsKey, KeyMaterial, KeyMaterialEncoding, KeyMaterialExpiration, WrappingAlgorithm, WrappingKeySpec } from '../lib';
+import { IMPORT_RESOURCE_TYPE } from '../lib/contract';
+import { importedKey, materialSecret, newStack } from './support/stacks';
+
+const inDays = (days: number) => new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate()) + days * 86_400_000);
+
+describe('the key', () => {
+  test('is an EXTERNAL symmetric key, retained by default, without automatic rotation', () => {
+    const stack = newStack();
+    importedKey(stack, 'Key', { description: 'BYOK', pendingWindow: Duration.days(7) });
+    const template = Template.fromStack(stack);
+    template.hasResource('AWS::KMS::Key', {
+      Properties: { Origin: 'EXTERNAL', KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT', EnableKeyRotation: false, Description: 'BYOK', PendingWindowInDays: 7 },
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
+
+  test('takes removalPolicy, admins and a custom policy like kms.Key', () => {
+    const stack = newStack();
+    const admin = new iam.Role(stack, 'Admin', { assumedBy: new iam.AccountRootPrincipal() });
+    const policy = new iam.PolicyDocument({ statements: [new iam.PolicyStatement({ sid: 'Audit', actions: ['kms:DescribeKey'], principals: [new iam.AccountRootPrincipal()], resources: ['*'] })] });
+    importedKey(stack, 'Key', { removalPolicy: RemovalPolicy.DESTROY, admins: [admin], policy });
+    const template = Template.fromStack(stack);
+    template.hasResource('AWS::KMS::Key', { DeletionPolicy: 'Delete' });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Sid: 'Audit' }), Match.objectLike({ Sid: 'AllowImportedKmsKeyHandler' })]) },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^Admin') }],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['kms:Create*']) })]) },
+    });
+  });
+
+  test('creates the alias only after the import', () => {
+    const stack = newStack();
+    importedKey(stack, 'Key', { alias: 'alias/payments' });
+    Template.fromStack(stack).hasResourceProperties('AWS::KMS::Alias', {
+      AliasName: 'alias/payments',
+      TargetKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^KeyImport'), 'KeyArn'] },
+    });
+  });
+});
+
+describe('the import custom resource', () => {
+  test('carries identifiers and settings only: the secret ARN, never material', () => {
+    const stack = newStack();
+    const secret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'S', 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:kms/material-AbCdEf');
+    new ImportedKmsKey(stack, 'Key', {
+      keyMaterial: KeyMaterial.fromSecret(secret, { jsonField: 'key', versionStage: 'AWSCURRENT', encoding: KeyMaterialEncoding.HEX }),
+      expiration: KeyMaterialExpiration.at(new Date(inDays(30).getTime() + 123)),
+    });
+    const resources = Template.fromStack(stack).findResources(IMPORT_RESOURCE_TYPE);
+    const [resource] = Object.values(resources);
+    expect(Object.keys(resources)).toHaveLength(1);
+    expect(resource.Properties).toEqual({
+      ServiceToken: { 'Fn::GetAtt': [expect.stringMatching(/^ImportedKmsKeyProviderframeworkonEvent/), 'Arn'] },
+      KeyArn: { 'Fn::GetAtt': [expect.stringMatching(/^Key/), 'Arn'] },
+      KeySpec: 'SYMMETRIC_DEFAULT',
+      SecretId: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:kms/material-AbCdEf',
+      JsonField: 'key',
+      VersionStage: 'AWSCURRENT',
+      Encoding: 'HEX',
+      ValidTo: inDays(30).toISOString().replace('.000Z', 'Z'),
+      WrappingKeySpec: 'RSA_4096',
+      WrappingAlgorithm: 'RSAES_OAEP_SHA_256',
+    });
+  });
+
+  test('three keys share one handler function and one provider', () => {
+    const stack = newStack();
+    for (const id of ['A', 'B', 'C']) importedKey(stack, id);
+    const template = Template.fromStack(stack);
+    template.resourceCountIs(IMPORT_RESOURCE_TYPE, 3);
+    template.resourceCountIs('AWS::Lambda::Function', 2); // the import handler + the Provider framework's onEvent
+    template.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs24.x', Handler: 'index.handler' });
+    template.resourceCountIs('AWS::IAM::ManagedPolicy', 1);
+  });
+
+  test('keys in two stacks get one provider each', () => {
+    const stack = newStack('One');
+    const other = new Stack(stack.node.scope as App, 'Two');
+    importedKey(stack, 'A');
+    importedKey(other, 'B');
+    Template.fromStack(stack).resourceCountIs('AWS::Lambda::Function', 2);
+    Template.fromStack(other).resourceCountIs('AWS::Lambda::Function', 2);
+  });
+});
+
+describe('everything that uses the key waits for the import', () => {
+  test('keyArn and keyId resolve through the import resource', () => {
+    const stack = newStack();
+    const key = importedKey(stack, 'Key');
+    expect(stack.resolve(key.keyArn)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^KeyImport/), 'KeyArn'] });
+    expect(stack.resolve(key.keyId)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^KeyImport/), 'KeyId'] });
+    expect(stack.resolve(key.keyRef.keyArn)).toEqual(stack.resolve(key.keyArn));
+  });
+
+  test('a bucket, a grant and a kms.IKey consumer reference the imported key, not the bare key', () => {
+    const stack = newStack();
+    const key: kms.IKey = importedKey(stack, 'Key');
+    const role = new iam.Role(stack, 'Role', { assumedBy: new iam.AccountRootPrincipal() });
+    key.grantEncryptDecrypt(role);
+    new s3.Bucket(stack, 'Bucket', { encryptionKey: key });
+    const template = Template.fromStack(stack);
+    const importRef = { 'Fn::GetAtt': [Match.stringLikeRegexp('^KeyImport'), 'KeyArn'] };
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { KMSMasterKeyID: importRef } }] },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^Role') }],
+      PolicyDocument: { Statement: [Match.objectLike({ Action: Match.arrayWith(['kms:Decrypt', 'kms:Encrypt']), Resource: importRef })] },
+    });
+    // No resource outside the construct references the key before its material is in.
+    const bareKeyId = Object.keys(template.findResources('AWS::KMS::Key'))[0];
+    const referrers = Object.entries(template.toJSON().Resources as Record<string, unknown>)
+      .filter(([id, r]) => id !== bareKeyId && JSON.stringify(r).includes(`"${bareKeyId}"`))
+      .map(([id]) => id);
+    expect(referrers).toEqual([expect.stringMatching(/^KeyImport/)]);
+  });
+});
+
+describe('least privilege', () => {
+  test('the handler may use only the three import actions, and only on the keys it serves, through their key policies', () => {
+    const stack = newStack();
+    importedKey(stack, 'Key');
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([{
+          Sid: 'AllowImportedKmsKeyHandler',
+          Effect: 'Allow',
+          Principal: { AWS: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ImportedKmsKeyProviderHandlerRole'), 'Arn'] } },
+          Action: ['kms:GetParametersForImport', 'kms:ImportKeyMaterial', 'kms:DescribeKey'],
+          Resource: '*',
+        }]),
+      },
+    });
+    const handlerPolicies = JSON.stringify([
+      ...Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^ImportedKmsKeyProviderHandlerRole') }] } })),
+      ...Object.values(template.findResources('AWS::IAM::ManagedPolicy')),
+    ]);
+    expect(handlerPolicies).not.toMatch(/"kms:/);
+    expect(handlerPolicies.match(/"(logs|secretsmanager|kms):[A-Za-z*]+"/g)!.sort()).toEqual([
+      '"logs:CreateLogStream"', '"logs:PutLogEvents"', '"secretsmanager:GetSecretValue"',
+    ]);
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([':secret:Key-material-??????'])] }) }] },
+      Roles: [{ Ref: Match.stringLikeRegexp('^ImportedKmsKeyProviderHandlerRole') }],
+    });
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })] },
+      ManagedPolicyArns: Match.absent(),
+    });
+  });
+
+  test('a secret encrypted with a customer managed key lets the handler decrypt through Secrets Manager only', () => {
+    const stack = newStack();
+    const cmk = new kms.Key(stack, 'SecretKey');
+    const secret = new secretsmanager.Secret(stack, 'Secret', { encryptionKey: cmk });
+    new ImportedKmsKey(stack, 'Key', { keyMaterial: KeyMaterial.fromSecret(secret) });
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([{
+          Effect: 'Allow', Action: 'kms:Decrypt', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SecretKey'), 'Arn'] },
+          Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.eu-west-1.amazonaws.com' } },
+        }]),
+      },
+    });
+  });
+
+  test('the import waits for the policy that lets the handler read its secret', () => {
+    const stack = newStack();
+    importedKey(stack, 'Key');
+    const template = Template.fromStack(stack);
+    const policyId = Object.keys(template.findResources('AWS::IAM::ManagedPolicy'))[0];
+    template.hasResource(IMPORT_RESOURCE_TYPE, { DependsOn: [policyId] });
+  });
+
+  test('keys sharing one secret share one grant', () => {
+    const stack = newStack();
+    const secret = materialSecret(stack, 'shared');
+    new ImportedKmsKey(stack, 'A', { keyMaterial: KeyMaterial.fromSecret(secret, { jsonField: 'a' }) });
+    new ImportedKmsKey(stack, 'B', { keyMaterial: KeyMaterial.fromSecret(secret, { jsonField: 'b' }) });
+    const [policy] = Object.values(Template.fromStack(stack).findResources('AWS::IAM::ManagedPolicy'));
+    expect(policy.Properties.PolicyDocument.Statement).toHaveLength(1);
+  });
+});
+
+describe('synth-time validation names the value it got', () => {
+  const cases: Array<[string, () => void, string | RegExp]> = [
+    ['an expiration in the past', () => importedKey(newStack(), 'Key', { expiration: KeyMaterialExpiration.at(new Date('2020-01-01T00:00:00Z')) }),
+      'ImportedKmsKey TestStack/Key: expiration 2020-01-01T00:00:00.000Z is in the past; choose a future date, or KeyMaterialExpiration.never().'],
+    ['an expiration more than 365 days ahead', () => importedKey(newStack(), 'Key', { expiration: KeyMaterialExpiration.at(inDays(367)) }),
+      /^ImportedKmsKey TestStack\/Key: expiration \S+ is more than 365 days after now \(latest \S+\); KMS rejects a later ValidTo\./],
+    ['an invalid date', () => KeyMaterialExpiration.at(new Date('not a date')), 'KeyMaterialExpiration.at: expected a valid Date, got Invalid Date.'],
+    ['a key spec KMS cannot import', () => importedKey(newStack(), 'Key', { keySpec: kms.KeySpec.ML_DSA_65 }),
+      'ImportedKmsKey TestStack/Key: keySpec ML_DSA_65 cannot be imported: KMS does not accept imported key material for ML-DSA keys; use a KMS-generated key (Origin AWS_KMS).'],
+    ['SM2 outside China Regions', () => importedKey(newStack(), 'Key', { keySpec: kms.KeySpec.SM2 }), /keySpec SM2 cannot be imported: KMS accepts imported SM2 material only in China Regions/],
+    ['a usage that does not fit the spec', () => importedKey(newStack(), 'Key', { keySpec: kms.KeySpec.HMAC_256, keyUsage: kms.KeyUsage.ENCRYPT_DECRYPT }),
+      'ImportedKmsKey TestStack/Key: keyUsage ENCRYPT_DECRYPT is not valid for keySpec HMAC_256; KMS allows GENERATE_VERIFY_MAC.'],
+    ['KEY_AGREEMENT on secp256k1', () => importedKey(newStack(), 'Key', { keySpec: kms.KeySpec.ECC_SECG_P256K1, keyUsage: kms.KeyUsage.KEY_AGREEMENT }),
+      'ImportedKmsKey TestStack/Key: keyUsage KEY_AGREEMENT is not valid for keySpec ECC_SECG_P256K1; KMS allows SIGN_VERIFY.'],
+    ['RSA material with plain OAEP', () => importedKey(newStack(), 'Key', { keySpec: kms.KeySpec.RSA_2048, wrappingAlgorithm: WrappingAlgorithm.RSAES_OAEP_SHA_256 }),
+      'ImportedKmsKey TestStack/Key: wrappingAlgorithm RSAES_OAEP_SHA_256 cannot wrap RSA_2048 material: KMS requires RSA_AES_KEY_WRAP_SHA_1 or RSA_AES_KEY_WRAP_SHA_256 for RSA private keys.'],
+    ['P-521 with OAEP under an RSA_2048 wrapping key', () => importedKey(newStack(), 'Key', { keySpec: kms.KeySpec.ECC_NIST_P521, wrappingKeySpec: WrappingKeySpec.RSA_2048 }),
+      'ImportedKmsKey TestStack/Key: wrappingAlgorithm RSAES_OAEP_SHA_256 under a RSA_2048 wrapping key can wrap at most 190 bytes, but ECC_NIST_P521 material can be 241 bytes; use a larger wrappingKeySpec or RSA_AES_KEY_WRAP_SHA_256.'],
+    ['an unknown wrapping algorithm', () => importedKey(newStack(), 'Key', { wrappingAlgorithm: 'RSAES_PKCS1_V1_5' as WrappingAlgorithm }),
+      /wrappingAlgorithm RSAES_PKCS1_V1_5 is not supported; use one of RSAES_OAEP_SHA_1, RSAES_OAEP_SHA_256, RSA_AES_KEY_WRAP_SHA_1, RSA_AES_KEY_WRAP_SHA_256\./],
+    ['an unknown wrapping key spec', () => importedKey(newStack(), 'Key', { wrappingKeySpec: 'SM2' as WrappingKeySpec }),
+      /wrappingKeySpec SM2 is not supported; use one of RSA_2048, RSA_3072, RSA_4096\./],
+    ['an empty jsonField', () => KeyMaterial.fromSecret(materialSecret(newStack()), { jsonField: ' ' }),
+      "KeyMaterial.fromSecret: jsonField must not be empty; got ' '. Omit it to use the default."],
+  ];
+
+  test.each(cases)('%s', (_name, build, message) => {
+    expect(build).toThrow(message);
+  });
+
+  test('every importable spec synthesizes with its default usage and wrapping algorithm', () => {
+    const stack = newStack();
+    const specs = ['SYMMETRIC_DEFAULT', 'HMAC_224', 'HMAC_256', 'HMAC_384', 'HMAC_512', 'RSA_2048', 'RSA_3072', 'RSA_4096',
+      'ECC_NIST_P256', 'ECC_NIST_P384', 'ECC_NIST_P521', 'ECC_SECG_P256K1'] as kms.KeySpec[];
+    specs.forEach((keySpec) => importedKey(stack, keySpec.replace(/_/g, ''), { keySpec }));
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::KMS::Key', { KeySpec: 'HMAC_384', KeyUsage: 'GENERATE_VERIFY_MAC', Origin: 'EXTERNAL' });
+    template.hasResourceProperties('AWS::KMS::Key', { KeySpec: 'ECC_NIST_P521', KeyUsage: 'SIGN_VERIFY', Origin: 'EXTERNAL' });
+    template.hasResourceProperties(IMPORT_RESOURCE_TYPE, { KeySpec: 'RSA_3072', WrappingAlgorithm: 'RSA_AES_KEY_WRAP_SHA_256' });
+    template.hasResourceProperties(IMPORT_RESOURCE_TYPE, { KeySpec: 'ECC_NIST_P256', WrappingAlgorithm: 'RSAES_OAEP_SHA_256' });
+  });
+
+  test('a key usage that KMS allows besides the default is kept', () => {
+    const stack = newStack();
+    importedKey(stack, 'Key', { keySpec: kms.KeySpec.RSA_4096, keyUsage: kms.KeyUsage.SIGN_VERIFY });
+    Template.fromStack(stack).hasResourceProperties('AWS::KMS::Key', { KeySpec: 'RSA_4096', KeyUsage: 'SIGN_VERIFY' });
+  });
+});

@@ -1,0 +1,63 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { normaliseMaterial } from '../lambda/material';
+import { wrapKeyMaterial } from '../lambda/wrap';
+import { importConfigurationProblem, IMPORTABLE_KEY_SPECS, WRAPPING_ALGORITHMS, WRAPPING_KEY_BITS } from '../lib/key-spec-rules';
+import { wrappingKeyPair } from './support/keys';
+import { opensslUnwrap } from './support/openssl';
+
+/** Fresh material of every importable key spec, in the form a user would store it. */
+function materialFor(keySpec: string): Buffer {
+  const rule = IMPORTABLE_KEY_SPECS[keySpec];
+  switch (rule.kind) {
+    case 'SYMMETRIC':
+    case 'HMAC':
+      return randomBytes(rule.maxBytes!);
+    case 'RSA':
+      return generateKeyPairSync('rsa', { modulusLength: rule.modulusBits! }).privateKey.export({ format: 'pem', type: 'pkcs1' }) as unknown as Buffer;
+    default:
+      return Buffer.from(generateKeyPairSync('ec', { namedCurve: rule.curve! }).privateKey.export({ format: 'pem', type: 'sec1' }) as string);
+  }
+}
+
+const wrappingKeys = Object.fromEntries(Object.keys(WRAPPING_KEY_BITS).map((spec) => [spec, wrappingKeyPair(WRAPPING_KEY_BITS[spec])]));
+
+// Every key spec x every wrapping key spec x every wrapping algorithm that KMS accepts for it.
+const cases = Object.keys(IMPORTABLE_KEY_SPECS).flatMap((keySpec) => Object.keys(WRAPPING_KEY_BITS).flatMap((wrappingKeySpec) =>
+  Object.keys(WRAPPING_ALGORITHMS)
+    .filter((algorithm) => !importConfigurationProblem(keySpec, IMPORTABLE_KEY_SPECS[keySpec].usages[0], wrappingKeySpec, algorithm))
+    .map((algorithm) => [keySpec, wrappingKeySpec, algorithm] as const)));
+
+describe('wrapped material unwraps, with the openssl CLI, to the normalised material', () => {
+  const materials = Object.fromEntries(Object.keys(IMPORTABLE_KEY_SPECS).map((spec) => [spec, normaliseMaterial(Buffer.from(materialFor(spec)), spec)]));
+
+  test.each(cases)('%s under %s with %s', (keySpec, wrappingKeySpec, algorithm) => {
+    const { publicKeyDer, privateKey } = wrappingKeys[wrappingKeySpec];
+    const material = materials[keySpec];
+    const wrapped = wrapKeyMaterial(material, publicKeyDer, algorithm);
+    expect(wrapped.includes(material)).toBe(false);
+    expect(opensslUnwrap(wrapped, privateKey, algorithm)).toEqual(material);
+  });
+
+  test('every key spec has at least one case, and RSA material is only ever AES-key-wrapped', () => {
+    expect(new Set(cases.map(([spec]) => spec))).toEqual(new Set(Object.keys(IMPORTABLE_KEY_SPECS)));
+    expect(cases.filter(([spec, , alg]) => spec.startsWith('RSA_') && !alg.startsWith('RSA_AES_KEY_WRAP'))).toEqual([]);
+    expect(cases.length).toBeGreaterThan(70);
+  });
+});
+
+describe('wrapping', () => {
+  test('each RSA_AES_KEY_WRAP call uses a fresh AES key', () => {
+    const { publicKeyDer } = wrappingKeys.RSA_2048;
+    const material = randomBytes(32);
+    const a = wrapKeyMaterial(material, publicKeyDer, 'RSA_AES_KEY_WRAP_SHA_256');
+    const b = wrapKeyMaterial(material, publicKeyDer, 'RSA_AES_KEY_WRAP_SHA_256');
+    expect(a.subarray(256).equals(b.subarray(256))).toBe(false);
+    expect(a.length).toBe(256 + 40);
+  });
+
+  test('material too large for RSA-OAEP under the wrapping key is refused with sizes, not content', () => {
+    const { publicKeyDer } = wrappingKeys.RSA_2048;
+    expect(() => wrapKeyMaterial(randomBytes(241), publicKeyDer, 'RSAES_OAEP_SHA_256'))
+      .toThrow('RSAES_OAEP_SHA_256 can wrap at most 190 bytes under this wrapping key, but the material is 241 bytes. Use a larger wrappingKeySpec or RSA_AES_KEY_WRAP_SHA_256.');
+  });
+});
