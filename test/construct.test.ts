@@ -151,7 +151,7 @@ describe('least privilege', () => {
       '"logs:CreateLogStream"', '"logs:PutLogEvents"', '"secretsmanager:GetSecretValue"',
     ]);
     template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
-      PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([':secret:Key-material-??????'])] }) }] },
+      PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':secretsmanager:eu-west-1:111122223333:secret:Key-material-??????']] } }] },
       Roles: [{ Ref: Match.stringLikeRegexp('^ImportedKmsKeyProviderHandlerRole') }],
     });
     template.hasResourceProperties('AWS::IAM::Role', {
