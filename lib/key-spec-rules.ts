@@ -37,8 +37,9 @@ const hmac = (minBytes: number, maxBytes: number): KeySpecRule => ({
 /** Key specs that accept imported material (outside China Regions). */
 export const IMPORTABLE_KEY_SPECS: Readonly<Record<string, KeySpecRule>> = {
   SYMMETRIC_DEFAULT: { kind: 'SYMMETRIC', usages: ['ENCRYPT_DECRYPT'], minBytes: 32, maxBytes: 32, largestMaterialBytes: 32 },
-  HMAC_224: hmac(28, 64),
-  HMAC_256: hmac(32, 64),
+  // KMS: HMAC material is at least as long as the spec says and at most 1024 bits.
+  HMAC_224: hmac(28, 128),
+  HMAC_256: hmac(32, 128),
   HMAC_384: hmac(48, 128),
   HMAC_512: hmac(64, 128),
   // PKCS#8 DER sizes: RSA private keys grow a few bytes with their CRT values; the bounds are generous.
@@ -57,7 +58,7 @@ export const NOT_IMPORTABLE_KEY_SPECS: Readonly<Record<string, string>> = {
   ML_DSA_65: 'KMS does not accept imported key material for ML-DSA keys; use a KMS-generated key (Origin AWS_KMS)',
   ML_DSA_87: 'KMS does not accept imported key material for ML-DSA keys; use a KMS-generated key (Origin AWS_KMS)',
   SM2: 'KMS accepts imported SM2 material only in China Regions, with the SM2 wrapping key spec, which this library does not support',
-  ECC_NIST_EDWARDS25519: 'KMS does not accept imported key material for ECC_NIST_EDWARDS25519 keys; use a KMS-generated key (Origin AWS_KMS)',
+  ECC_NIST_EDWARDS25519: 'KMS does not list ECC_NIST_EDWARDS25519 among the key specs that accept imported material; use a KMS-generated key (Origin AWS_KMS)',
 };
 
 /** RSA wrapping key sizes KMS offers for imports. */

@@ -60,8 +60,8 @@ describe('fitting material to the key spec', () => {
   test.each([
     ['SYMMETRIC_DEFAULT', 31, 'SYMMETRIC_DEFAULT key material must be exactly 32 bytes; found 31 bytes.'],
     ['SYMMETRIC_DEFAULT', 64, 'SYMMETRIC_DEFAULT key material must be exactly 32 bytes; found 64 bytes.'],
-    ['HMAC_224', 27, 'HMAC_224 key material must be 28 to 64 bytes; found 27 bytes.'],
-    ['HMAC_256', 65, 'HMAC_256 key material must be 32 to 64 bytes; found 65 bytes.'],
+    ['HMAC_224', 27, 'HMAC_224 key material must be 28 to 128 bytes; found 27 bytes.'],
+    ['HMAC_256', 129, 'HMAC_256 key material must be 32 to 128 bytes; found 129 bytes.'],
     ['HMAC_384', 47, 'HMAC_384 key material must be 48 to 128 bytes; found 47 bytes.'],
     ['HMAC_512', 129, 'HMAC_512 key material must be 64 to 128 bytes; found 129 bytes.'],
   ])('%s refuses %i bytes', (spec, length, message) => {
