@@ -41,9 +41,8 @@ export class ImportProvider extends Construct {
   public readonly serviceToken: string;
   /** The handler function's role. */
   public readonly role: iam.Role;
-  private readonly secretPolicies: iam.ManagedPolicy[] = [];
-  private readonly policyByStatement = new Map<string, iam.ManagedPolicy>();
-  private spentBudget = 0;
+  private readonly secretPolicies: SecretPolicy[] = [];
+  private readonly policyByGrant = new Map<string, iam.ManagedPolicy>();
 
   private constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -91,7 +90,7 @@ export class ImportProvider extends Construct {
 
   /**
    * Lets the handler import into `key` from the secret of `material`. Returns what the import
-   * must wait for: the policy that lets the handler read the secret.
+   * must wait for: the policies that let the handler read the secret.
    */
   public serve(key: kms.Key, material: KeyMaterial): IDependable {
     key.addToResourcePolicy(new iam.PolicyStatement({
@@ -102,53 +101,61 @@ export class ImportProvider extends Construct {
     }));
 
     const secret = material.secret;
-    const statements = [new iam.PolicyStatement({
-      actions: ['secretsmanager:GetSecretValue'],
-      resources: [secret.secretFullArn ?? `${secret.secretArn}-??????`],
+    const secretArn = secret.secretFullArn ?? `${secret.secretArn}-??????`;
+    const grants = [this.grantOnce(secretArn, (shard) => {
+      if (shard.read.resources.length === 0) shard.policy.addStatements(shard.read);
+      shard.read.addResources(secretArn);
     })];
     if (secret.encryptionKey) {
-      statements.push(new iam.PolicyStatement({
+      const decrypt = new iam.PolicyStatement({
         actions: ['kms:Decrypt'],
         resources: [secret.encryptionKey.keyArn],
         conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
-      }));
+      });
+      grants.push(this.grantOnce(JSON.stringify(decrypt.toStatementJson()), (shard) => shard.policy.addStatements(decrypt)));
     }
-    return this.addSecretStatements(statements);
+    return new DependencyGroup(...grants);
   }
 
   /**
-   * Adds statements to the newest secret policy with room for them, opening a new one when needed.
-   * A statement granted before (keys sharing a secret) is not repeated. Returns the policies that
-   * hold the statements.
+   * Adds a grant (identified by `text`, the ARN or statement it adds) to the newest secret policy
+   * with room for it, opening a new policy when needed. A grant made before (keys sharing a
+   * secret) is not repeated. Returns the policy that holds it.
    */
-  private addSecretStatements(statements: iam.PolicyStatement[]): IDependable {
+  private grantOnce(text: string, add: (shard: SecretPolicy) => void): iam.ManagedPolicy {
     const stack = Stack.of(this);
-    const keyOf = (s: iam.PolicyStatement) => JSON.stringify(stack.resolve(s.toStatementJson()));
-    const fresh = statements.filter((s) => !this.policyByStatement.has(keyOf(s)));
-    const size = fresh.reduce((sum, s) => sum + resolvedLengthUpperBound(stack, JSON.stringify(s.toStatementJson())), 0);
-    if (fresh.length > 0 && (this.secretPolicies.length === 0 || this.spentBudget + size > MANAGED_POLICY_BUDGET)) {
-      this.openSecretPolicy();
-    }
-    const policy = this.secretPolicies[this.secretPolicies.length - 1];
-    for (const statement of fresh) {
-      policy.addStatements(statement);
-      this.policyByStatement.set(keyOf(statement), policy);
-    }
-    this.spentBudget += size;
-    return new DependencyGroup(...statements.map((s) => this.policyByStatement.get(keyOf(s))!));
+    const id = JSON.stringify(stack.resolve(text));
+    const existing = this.policyByGrant.get(id);
+    if (existing) return existing;
+    const size = resolvedLengthUpperBound(stack, text) + 3;
+    let shard = this.secretPolicies[this.secretPolicies.length - 1];
+    if (!shard || shard.spent + size > MANAGED_POLICY_BUDGET) shard = this.openSecretPolicy();
+    add(shard);
+    shard.spent += size;
+    this.policyByGrant.set(id, shard.policy);
+    return shard.policy;
   }
 
-  private openSecretPolicy(): void {
+  private openSecretPolicy(): SecretPolicy {
     const index = this.secretPolicies.length + 1;
-    this.secretPolicies.push(new iam.ManagedPolicy(this, `SecretReadPolicy${index}`, {
+    const policy = new iam.ManagedPolicy(this, `SecretReadPolicy${index}`, {
       description: `Lets the ImportedKmsKey handler read key material secrets (part ${index})`,
       roles: [this.role],
-    }));
-    this.spentBudget = 0;
+    });
+    const shard = { policy, read: new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'] }), spent: 0 };
+    this.secretPolicies.push(shard);
     if (index === MANAGED_POLICIES_PER_ROLE + 1) {
       Annotations.of(this).addWarningV2('imported-kms-key:managed-policy-quota',
         `The import handler role needs more than ${MANAGED_POLICIES_PER_ROLE} managed policies to read all key material secrets; `
         + 'request a higher "Managed policies per role" IAM quota, or keep several materials in one secret (jsonField).');
     }
+    return shard;
   }
+}
+
+/** One managed policy of secret read grants: a statement listing secret ARNs, and its used budget. */
+interface SecretPolicy {
+  readonly policy: iam.ManagedPolicy;
+  readonly read: iam.PolicyStatement;
+  spent: number;
 }

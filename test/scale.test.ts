@@ -1,0 +1,52 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import { IMPORT_RESOURCE_TYPE } from '../lib/contract';
+import { iamPolicySize } from './support/iam-size';
+import { importedKey, newStack } from './support/stacks';
+
+/** IAM's limits: managed policy 6,144; inline policies of one role 10,240 in all; a key policy 32,768. */
+const MANAGED_POLICY_LIMIT = 6144;
+const ROLE_INLINE_LIMIT = 10240;
+const KEY_POLICY_LIMIT = 32768;
+
+function stackWithKeys(n: number) {
+  const stack = newStack();
+  for (let i = 0; i < n; i++) importedKey(stack, `Key${i}`);
+  return Template.fromStack(stack);
+}
+
+describe('a stack with 200 ImportedKmsKeys', () => {
+  const template = stackWithKeys(200);
+  const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any> }>;
+  const ofType = (type: string) => Object.values(resources).filter((r) => r.Type === type);
+
+  test('stays under CloudFormation\'s 500 resources, with one handler whatever the number of keys', () => {
+    expect(Object.keys(resources).length).toBeLessThan(500);
+    expect(ofType(IMPORT_RESOURCE_TYPE)).toHaveLength(200);
+    expect(ofType('AWS::Lambda::Function')).toHaveLength(2);
+  });
+
+  test('keeps every IAM policy under IAM\'s size limits', () => {
+    const managed = ofType('AWS::IAM::ManagedPolicy');
+    expect(managed.length).toBeGreaterThan(1);
+    expect(managed.length).toBeLessThanOrEqual(10);
+    for (const policy of managed) expect(iamPolicySize(policy.Properties.PolicyDocument)).toBeLessThanOrEqual(MANAGED_POLICY_LIMIT);
+    const granted = managed.flatMap((p) => p.Properties.PolicyDocument.Statement.flatMap((s: { Resource: unknown }) => [s.Resource].flat().map((r) => JSON.stringify(r))));
+    expect(new Set(granted).size).toBe(200);
+
+    const inlineByRole = new Map<string, number>();
+    for (const policy of ofType('AWS::IAM::Policy')) {
+      for (const role of policy.Properties.Roles) {
+        inlineByRole.set(role.Ref, (inlineByRole.get(role.Ref) ?? 0) + iamPolicySize(policy.Properties.PolicyDocument));
+      }
+    }
+    for (const size of inlineByRole.values()) expect(size).toBeLessThanOrEqual(ROLE_INLINE_LIMIT);
+    for (const key of ofType('AWS::KMS::Key')) expect(iamPolicySize(key.Properties.KeyPolicy)).toBeLessThanOrEqual(KEY_POLICY_LIMIT);
+  });
+
+  test('the handler role\'s inline policy does not grow with the number of keys', () => {
+    const inlineSize = (t: Template) => Object.values(t.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes('HandlerRole'))
+      .reduce((sum, p) => sum + iamPolicySize(p.Properties.PolicyDocument), 0);
+    expect(inlineSize(template)).toBe(inlineSize(stackWithKeys(1)));
+  });
+});
