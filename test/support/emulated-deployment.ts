@@ -1,0 +1,119 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { App, Stack } from 'aws-cdk-lib';
+import { IMPORT_RESOURCE_TYPE, ImportProperties } from '../../lib/contract';
+import { Emulators } from './emulators';
+
+type Resources = Record<string, { Type: string; Properties: Record<string, any> }>;
+
+/** Per custom resource of the synthesized template: its properties and its key's properties. */
+export interface SynthesizedImport {
+  readonly properties: Record<string, unknown>;
+  readonly keyLogicalId: string;
+  readonly keyProperties: { KeySpec: string; KeyUsage: string; Origin: string; Description?: string };
+}
+
+/** Output of one `cdk synth`: the handler bundle as written into the cloud assembly, and the imports. */
+export interface Synthesized {
+  readonly bundle: string;
+  readonly imports: Record<string, SynthesizedImport>;
+}
+
+/** Synthesizes a stack into a fresh cloud assembly, exactly as `cdk synth` writes it. */
+export function synthesize(build: (stack: Stack) => void): Synthesized {
+  const outdir = mkdtempSync(join(tmpdir(), 'cdk-out-'));
+  const app = new App({ outdir });
+  const stack = new Stack(app, 'EmulatorStack');
+  build(stack);
+  app.synth();
+  const template = JSON.parse(readFileSync(join(outdir, `${stack.artifactId}.template.json`), 'utf8'));
+  const resources = template.Resources as Resources;
+  const handler = Object.values(resources).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Handler === 'index.handler')!;
+  const assetHash = String(handler.Properties.Code.S3Key).replace(/\.zip$/, '');
+  const imports = Object.fromEntries(Object.entries(resources)
+    .filter(([, r]) => r.Type === IMPORT_RESOURCE_TYPE)
+    .map(([id, r]) => {
+      const keyLogicalId = r.Properties.KeyArn['Fn::GetAtt'][0];
+      const { ServiceToken: _token, ...properties } = r.Properties;
+      return [id, { properties, keyLogicalId, keyProperties: resources[keyLogicalId].Properties as SynthesizedImport['keyProperties'] }];
+    }));
+  return { bundle: join(outdir, `asset.${assetHash}`, 'index.js'), imports };
+}
+
+/** One handler invocation's outcome, as the Provider framework would report it. */
+export type Outcome = { status: 'SUCCESS'; response: { PhysicalResourceId: string; Data: Record<string, string> } } | { status: 'FAILED'; reason: string };
+
+/**
+ * CloudFormation's part, played against the emulators: creates each key with the template's key
+ * properties, then sends Create / Update / Delete events built from the template's custom-resource
+ * properties to the synthesized handler bundle, run in its own Node process.
+ */
+export class EmulatedDeployment {
+  /** Everything the handler processes printed and returned, for leak scans. */
+  public static readonly transcript: string[] = [];
+  private readonly keyArns = new Map<string, string>();
+
+  constructor(private readonly emulators: Emulators, private readonly synthesized: Synthesized) {}
+
+  /** Creates the keys of all imports (CloudFormation creates AWS::KMS::Key before the import). */
+  public async createKeys(kms: KMSClient): Promise<void> {
+    for (const { keyLogicalId, keyProperties } of Object.values(this.synthesized.imports)) {
+      const { KeyMetadata } = await kms.send(new CreateKeyCommand({
+        KeySpec: keyProperties.KeySpec as 'SYMMETRIC_DEFAULT', KeyUsage: keyProperties.KeyUsage as 'ENCRYPT_DECRYPT',
+        Origin: keyProperties.Origin as 'EXTERNAL', Description: keyProperties.Description,
+      }));
+      this.keyArns.set(keyLogicalId, KeyMetadata!.Arn!);
+    }
+  }
+
+  public keyArn(importId: string): string {
+    return this.keyArns.get(this.import(importId).keyLogicalId)!;
+  }
+
+  /** The import's resource properties with the key ARN resolved, as CloudFormation would send them. */
+  public properties(importId: string, overrides: Partial<ImportProperties> = {}): ImportProperties {
+    const { properties } = this.import(importId);
+    const resolved = JSON.parse(JSON.stringify(properties), (_k, v) => (v && v['Fn::GetAtt'] ? this.keyArns.get(v['Fn::GetAtt'][0]) : v));
+    const text = JSON.stringify(resolved);
+    if (/"(Fn::|Ref)/.test(text)) throw new Error(`unresolved token in ${text}`);
+    return { ...resolved, ...overrides };
+  }
+
+  public createEvent(importId: string, overrides: Partial<ImportProperties> = {}) {
+    return { RequestType: 'Create' as const, ResourceProperties: this.properties(importId, overrides) };
+  }
+
+  public updateEvent(importId: string, newProps: ImportProperties, oldProps: ImportProperties) {
+    return { RequestType: 'Update' as const, PhysicalResourceId: oldProps.KeyArn, ResourceProperties: newProps, OldResourceProperties: oldProps };
+  }
+
+  public deleteEvent(physicalResourceId: string, props: ImportProperties) {
+    return { RequestType: 'Delete' as const, PhysicalResourceId: physicalResourceId, ResourceProperties: props };
+  }
+
+  /** Runs the synthesized bundle on `events` concurrently, in one fresh Node process. */
+  public async invoke(...events: object[]): Promise<Outcome[]> {
+    const child = spawn(process.execPath, [join(__dirname, 'run-bundle.js'), this.synthesized.bundle], {
+      env: { PATH: process.env.PATH ?? '', ...this.emulators.env }, stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.stdin.end(JSON.stringify(events));
+    const code = await new Promise<number | null>((ok) => child.on('close', ok));
+    EmulatedDeployment.transcript.push(stdout, stderr);
+    const line = stdout.split('\n').find((l) => l.startsWith('RESULTS '));
+    if (code !== 0 || !line) throw new Error(`handler process exited with ${code}: ${stderr}`);
+    return JSON.parse(line.slice('RESULTS '.length));
+  }
+
+  private import(importId: string): SynthesizedImport {
+    const found = this.synthesized.imports[importId] ?? Object.entries(this.synthesized.imports).find(([id]) => id.startsWith(importId))?.[1];
+    if (!found) throw new Error(`no import ${importId} in ${Object.keys(this.synthesized.imports)}`);
+    return found;
+  }
+}
