@@ -137,7 +137,7 @@ test('2. An update that changes the expiration re-imports into the same key, usa
   const newProps = { ...Object.values(second.imports)[0].properties, KeyArn: keyArn } as typeof oldProps;
   expect(newProps.ValidTo).not.toEqual(oldProps.ValidTo);
 
-  const [result] = await invoke(first, first.updateEvent('Key', newProps, oldProps));
+  const [result] = await invoke(first, first.updateEvent(newProps, oldProps));
   expect(result).toMatchObject({ status: 'SUCCESS', response: { PhysicalResourceId: keyArn } });
   const metadata = await describe_(keyArn);
   expect(metadata).toMatchObject({ KeyState: 'Enabled', ExpirationModel: 'KEY_MATERIAL_EXPIRES' });
@@ -155,7 +155,7 @@ test('3. An update after the secret changed to different material fails, and the
   const before = await encrypt(keyArn, Buffer.from('still readable'));
 
   await secrets.send(new PutSecretValueCommand({ SecretId: secretArn, SecretBinary: newMaterial() }));
-  const [result] = await invoke(deployment, deployment.updateEvent('Key', { ...oldProps, ValidTo: inDays(60).toISOString().replace('.000Z', 'Z') }, oldProps));
+  const [result] = await invoke(deployment, deployment.updateEvent({ ...oldProps, ValidTo: inDays(60).toISOString().replace('.000Z', 'Z') }, oldProps));
   expect(failureOf(result)).toBe(`ImportKeyMaterial failed for KMS key ${keyArn} (IncorrectKeyMaterialException): KMS rejected the key material: `
     + 'it differs from the material this key already holds, and a key only ever accepts its original material. '
     + 'Put the original material back in the secret, or create a new ImportedKmsKey for the new material.');
@@ -224,8 +224,8 @@ describe('5. deletes and rollbacks succeed', () => {
     const newProps = { ...oldProps, ValidTo: inDays(45).toISOString().replace('.000Z', 'Z') };
     await invoke(deployment, deployment.createEvent('Key'));
     const results = [
-      ...await invoke(deployment, deployment.updateEvent('Key', newProps, oldProps)),
-      ...await invoke(deployment, deployment.updateEvent('Key', oldProps, newProps)), // CloudFormation's rollback
+      ...await invoke(deployment, deployment.updateEvent(newProps, oldProps)),
+      ...await invoke(deployment, deployment.updateEvent(oldProps, newProps)), // CloudFormation's rollback
     ];
     expect(results.map((r) => r.status)).toEqual(['SUCCESS', 'SUCCESS']);
     const metadata = await describe_(oldProps.KeyArn);

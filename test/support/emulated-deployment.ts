@@ -86,7 +86,7 @@ export class EmulatedDeployment {
     return { RequestType: 'Create' as const, ResourceProperties: this.properties(importId, overrides) };
   }
 
-  public updateEvent(importId: string, newProps: ImportProperties, oldProps: ImportProperties) {
+  public updateEvent(newProps: ImportProperties, oldProps: ImportProperties) {
     return { RequestType: 'Update' as const, PhysicalResourceId: oldProps.KeyArn, ResourceProperties: newProps, OldResourceProperties: oldProps };
   }
 

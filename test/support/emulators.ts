@@ -51,7 +51,7 @@ async function waitForPort(port: number, child: ChildProcess, name: string, outp
   throw new Error(`${name} did not listen on 127.0.0.1:${port} within 30 s: ${output()}`);
 }
 
-function start(name: string, command: string, args: string[], env: Record<string, string>): { child: ChildProcess; output: () => string } {
+function start(command: string, args: string[], env: Record<string, string>): { child: ChildProcess; output: () => string } {
   const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout!.on('data', (d) => { log = (log + d).slice(-4000); });
@@ -74,11 +74,11 @@ export async function startEmulators(): Promise<Emulators> {
   requireInstalled(MOTO_SERVER_BIN);
   const dataDir = mkdtempSync(join(tmpdir(), 'local-kms-'));
   const [kmsPort, motoPort] = [await freePort(), await freePort()];
-  const kms = start('local-kms', LOCAL_KMS_BIN, [], {
+  const kms = start(LOCAL_KMS_BIN, [], {
     PORT: String(kmsPort), KMS_REGION: EMULATOR_REGION, KMS_ACCOUNT_ID: '111122223333',
     KMS_DATA_PATH: dataDir, KMS_SEED_PATH: join(dataDir, 'no-seed.yaml'),
   });
-  const moto = start('moto', MOTO_SERVER_BIN, ['-H', '127.0.0.1', '-p', String(motoPort)], {});
+  const moto = start(MOTO_SERVER_BIN, ['-H', '127.0.0.1', '-p', String(motoPort)], {});
   const stop = async () => {
     await Promise.all([stopProcess(kms.child), stopProcess(moto.child)]);
     rmSync(dataDir, { recursive: true, force: true });
