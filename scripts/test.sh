@@ -6,7 +6,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 npx tsc --noEmit -p . || { echo "0 passed, 1 failed"; exit 1; }
-npm run --silent bundle || { echo "0 passed, 1 failed"; exit 1; }
+npm run --silent build || { echo "0 passed, 1 failed"; exit 1; }
 bash scripts/install-emulators.sh || { echo "0 passed, 1 failed"; exit 1; }
 
 summary=$(mktemp)
