@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -31,6 +31,8 @@ test('a consumer synthesizes from the built package without esbuild or Docker', 
   `;
   // No esbuild module may load, and no docker (or any other) executable is on PATH.
   execFileSync(process.execPath, ['-e', script], { cwd: root, env: { ...process.env, PATH: mkdtempSync(join(tmpdir(), 'empty-path-')) } });
-  const assetDir = readdirSync(outdir).find((f) => f.startsWith('asset.'))!;
-  expect(readFileSync(join(outdir, assetDir, 'index.js'))).toEqual(readFileSync(join(root, 'assets', 'import-handler', 'index.js')));
+  const bundle = readFileSync(join(root, 'assets', 'import-handler', 'index.js'));
+  const shipped = readdirSync(outdir).filter((f) => f.startsWith('asset.') && existsSync(join(outdir, f, 'index.js')))
+    .filter((f) => readFileSync(join(outdir, f, 'index.js')).equals(bundle));
+  expect(shipped).toHaveLength(1);
 });
