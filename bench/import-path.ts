@@ -15,7 +15,7 @@ import { Emulators } from '../test/support/emulators';
 import { CountingProxy } from './counting-proxy';
 import { median, round, timeMs } from './stats';
 
-const RUNS = 25;
+const RUNS = 41;
 const WARMUP = 3;
 const CONCURRENT = 50;
 

@@ -4,7 +4,7 @@
  */
 import { GetParametersForImportCommand, ImportKeyMaterialCommand, KMSClient } from '@aws-sdk/client-kms';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { ImportProperties } from '../lib/contract';
+import type { ResolvedImportProperties as ImportProperties } from '../lib/contract';
 import { ImportError, Step, toImportError } from './errors';
 import { decodeSecretValue, normaliseMaterial } from './material';
 import { wrapKeyMaterial } from './wrap';

@@ -4,7 +4,7 @@
  */
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { ATTRIBUTE, ImportProperties } from '../lib/contract';
+import { ATTRIBUTE, ImportProperties, withDefaults } from '../lib/contract';
 import { ImportError } from './errors';
 import { Clients, importKeyMaterial, ImportResult } from './import-material';
 
@@ -42,7 +42,7 @@ export const handler = async (event: ProviderEvent): Promise<ProviderResponse> =
 };
 
 async function dispatch(event: ProviderEvent): Promise<ProviderResponse> {
-  const props = event.ResourceProperties;
+  const props = withDefaults(event.ResourceProperties);
   switch (event.RequestType) {
     case 'Create':
       return respond(await importKeyMaterial(clients, props, 'NEW_KEY_MATERIAL'));

@@ -6,6 +6,8 @@
  * This file must not import aws-cdk-lib: it is bundled into the handler.
  */
 
+import { defaultWrappingAlgorithm } from './key-spec-rules';
+
 /** CloudFormation type of the custom resource that imports the material. */
 export const IMPORT_RESOURCE_TYPE = 'Custom::ImportedKmsKeyMaterial';
 
@@ -13,8 +15,8 @@ export const IMPORT_RESOURCE_TYPE = 'Custom::ImportedKmsKeyMaterial';
 export interface ImportProperties {
   /** ARN of the KMS key (Origin EXTERNAL) that receives the material. */
   readonly KeyArn: string;
-  /** KMS key spec of that key, e.g. SYMMETRIC_DEFAULT. */
-  readonly KeySpec: string;
+  /** KMS key spec of that key; SYMMETRIC_DEFAULT when absent. */
+  readonly KeySpec?: string;
   /** ARN (full or partial) of the secret that holds the material. */
   readonly SecretId: string;
   /** JSON field of a JSON SecretString that holds the encoded material. */
@@ -25,10 +27,39 @@ export interface ImportProperties {
   readonly Encoding?: string;
   /** Expiration of the imported material, ISO-8601 in whole seconds; absent when it never expires. */
   readonly ValidTo?: string;
-  /** Spec of the RSA wrapping key KMS generates, e.g. RSA_4096. */
-  readonly WrappingKeySpec: string;
-  /** Wrapping algorithm, e.g. RSAES_OAEP_SHA_256. */
-  readonly WrappingAlgorithm: string;
+  /** Spec of the RSA wrapping key KMS generates; RSA_4096 when absent. */
+  readonly WrappingKeySpec?: string;
+  /** Wrapping algorithm; the key spec's default (see defaultWrappingAlgorithm) when absent. */
+  readonly WrappingAlgorithm?: string;
+}
+
+/** Import properties with every default filled in, as the handler uses them. */
+export type ResolvedImportProperties = ImportProperties & Required<Pick<ImportProperties, 'KeySpec' | 'WrappingKeySpec' | 'WrappingAlgorithm'>>;
+
+/**
+ * Settings left at their defaults are omitted from the template (each key's custom resource
+ * stays small); both sides fill them in here, so they cannot disagree.
+ */
+export function withDefaults(props: ImportProperties): ResolvedImportProperties {
+  const KeySpec = props.KeySpec ?? 'SYMMETRIC_DEFAULT';
+  return {
+    ...props,
+    KeySpec,
+    WrappingKeySpec: props.WrappingKeySpec ?? 'RSA_4096',
+    WrappingAlgorithm: props.WrappingAlgorithm ?? defaultWrappingAlgorithm(KeySpec),
+  };
+}
+
+/** The properties that differ from their defaults, for the template. */
+export function withoutDefaults(props: ResolvedImportProperties): ImportProperties {
+  const defaults = withDefaults({ KeyArn: props.KeyArn, SecretId: props.SecretId, KeySpec: props.KeySpec });
+  const { KeySpec, WrappingKeySpec, WrappingAlgorithm, ...rest } = props;
+  return {
+    ...rest,
+    KeySpec: KeySpec === 'SYMMETRIC_DEFAULT' ? undefined : KeySpec,
+    WrappingKeySpec: WrappingKeySpec === defaults.WrappingKeySpec ? undefined : WrappingKeySpec,
+    WrappingAlgorithm: WrappingAlgorithm === defaults.WrappingAlgorithm ? undefined : WrappingAlgorithm,
+  };
 }
 
 /** Attributes the handler returns in Data (never material, wrapped material or tokens). */

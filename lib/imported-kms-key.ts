@@ -2,7 +2,7 @@ import { CustomResource, Duration, RemovalPolicy, Resource, Validations } from '
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { ATTRIBUTE, IMPORT_RESOURCE_TYPE, ImportProperties } from './contract';
+import { ATTRIBUTE, IMPORT_RESOURCE_TYPE, withoutDefaults } from './contract';
 import { ImportProvider } from './import-provider';
 import { KeyMaterial, KeyMaterialEncoding } from './key-material';
 import { KeyMaterialExpiration } from './key-material-expiration';
@@ -158,7 +158,7 @@ export class ImportedKmsKey extends Resource implements kms.IKey {
     const provider = ImportProvider.of(this);
     const secretAccess = provider.serve(this.key, props.keyMaterial);
     const material = props.keyMaterial;
-    const properties: ImportProperties = {
+    const properties = withoutDefaults({
       KeyArn: this.key.keyArn,
       KeySpec: keySpec,
       SecretId: material.secret.secretFullArn ?? material.secret.secretArn,
@@ -168,7 +168,7 @@ export class ImportedKmsKey extends Resource implements kms.IKey {
       ValidTo: validTo?.toISOString().replace('.000Z', 'Z'),
       WrappingKeySpec: wrappingKeySpec,
       WrappingAlgorithm: wrappingAlgorithm,
-    };
+    });
     const importResource = new CustomResource(this, 'Import', {
       serviceToken: provider.serviceToken,
       resourceType: IMPORT_RESOURCE_TYPE,

@@ -5,7 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ImportedKmsKey, KeyMaterial, KeyMaterialEncoding, KeyMaterialExpiration, WrappingAlgorithm, WrappingKeySpec } from '../lib';
-import { IMPORT_RESOURCE_TYPE } from '../lib/contract';
+import { IMPORT_RESOURCE_TYPE, withDefaults } from '../lib/contract';
 import { importedKey, materialSecret, newStack } from './support/stacks';
 
 const inDays = (days: number) => new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate()) + days * 86_400_000);
@@ -62,15 +62,20 @@ describe('the import custom resource', () => {
     expect(resource.Properties).toEqual({
       ServiceToken: { 'Fn::GetAtt': [expect.stringMatching(/^ImportedKmsKeyProviderframeworkonEvent/), 'Arn'] },
       KeyArn: { 'Fn::GetAtt': [expect.stringMatching(/^Key/), 'Arn'] },
-      KeySpec: 'SYMMETRIC_DEFAULT',
       SecretId: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:kms/material-AbCdEf',
       JsonField: 'key',
       VersionStage: 'AWSCURRENT',
       Encoding: 'HEX',
       ValidTo: inDays(30).toISOString().replace('.000Z', 'Z'),
-      WrappingKeySpec: 'RSA_4096',
-      WrappingAlgorithm: 'RSAES_OAEP_SHA_256',
     });
+    // Settings at their defaults stay out of the template; the handler fills them in from the shared contract.
+    expect(withDefaults(resource.Properties)).toMatchObject({ KeySpec: 'SYMMETRIC_DEFAULT', WrappingKeySpec: 'RSA_4096', WrappingAlgorithm: 'RSAES_OAEP_SHA_256' });
+  });
+
+  test('settings that differ from their defaults are in the template', () => {
+    const stack = newStack();
+    importedKey(stack, 'Key', { keySpec: kms.KeySpec.HMAC_256, wrappingKeySpec: WrappingKeySpec.RSA_2048, wrappingAlgorithm: WrappingAlgorithm.RSAES_OAEP_SHA_1 });
+    Template.fromStack(stack).hasResourceProperties(IMPORT_RESOURCE_TYPE, { KeySpec: 'HMAC_256', WrappingKeySpec: 'RSA_2048', WrappingAlgorithm: 'RSAES_OAEP_SHA_1' });
   });
 
   test('three keys share one handler function and one provider', () => {
@@ -231,8 +236,9 @@ describe('synth-time validation names the value it got', () => {
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::KMS::Key', { KeySpec: 'HMAC_384', KeyUsage: 'GENERATE_VERIFY_MAC', Origin: 'EXTERNAL' });
     template.hasResourceProperties('AWS::KMS::Key', { KeySpec: 'ECC_NIST_P521', KeyUsage: 'SIGN_VERIFY', Origin: 'EXTERNAL' });
-    template.hasResourceProperties(IMPORT_RESOURCE_TYPE, { KeySpec: 'RSA_3072', WrappingAlgorithm: 'RSA_AES_KEY_WRAP_SHA_256' });
-    template.hasResourceProperties(IMPORT_RESOURCE_TYPE, { KeySpec: 'ECC_NIST_P256', WrappingAlgorithm: 'RSAES_OAEP_SHA_256' });
+    const resolved = (spec: string) => withDefaults(Object.values(template.findResources(IMPORT_RESOURCE_TYPE, { Properties: { KeySpec: spec } }))[0].Properties);
+    expect(resolved('RSA_3072').WrappingAlgorithm).toBe('RSA_AES_KEY_WRAP_SHA_256');
+    expect(resolved('ECC_NIST_P256').WrappingAlgorithm).toBe('RSAES_OAEP_SHA_256');
   });
 
   test('a key usage that KMS allows besides the default is kept', () => {
