@@ -14,6 +14,8 @@ import { resolvedLengthUpperBound } from './policy-size';
 const PROVIDER_ID = 'ImportedKmsKeyProvider';
 /** The pre-built handler bundle (scripts/bundle-handler.mjs), shipped in the npm package. */
 const HANDLER_BUNDLE_DIR = path.join(__dirname, '..', 'assets', 'import-handler');
+/** The newest Node.js Lambda runtime. */
+const DEFAULT_RUNTIME = lambda.Runtime.NODEJS_24_X;
 /** IAM's limit for one managed policy (characters, whitespace excluded), minus room for the statement skeletons. */
 const MANAGED_POLICY_BUDGET = 6144 - 512;
 /** IAM's default quota of managed policies attached to one role. */
@@ -31,10 +33,18 @@ export const HANDLER_KMS_ACTIONS = ['kms:GetParametersForImport', 'kms:ImportKey
  * managed policies that are opened one after another as each fills up.
  */
 export class ImportProvider extends Construct {
-  /** The provider of the stack that holds `scope`, created on first use. */
-  public static of(scope: Construct): ImportProvider {
+  /**
+   * The provider of the stack that holds `scope`, created on first use. Every key of a stack shares
+   * it, so a runtime asked for must match the one it has.
+   */
+  public static of(scope: Construct, runtime?: lambda.Runtime): ImportProvider {
     const stack = Stack.of(scope);
-    return (stack.node.tryFindChild(PROVIDER_ID) as ImportProvider | undefined) ?? new ImportProvider(stack, PROVIDER_ID);
+    const existing = stack.node.tryFindChild(PROVIDER_ID) as ImportProvider | undefined;
+    if (existing && runtime && runtime.name !== existing.runtime.name) {
+      throw new Error(`ImportedKmsKey ${scope.node.path}: handlerRuntime ${runtime.name} differs from ${existing.runtime.name}, `
+        + 'which another ImportedKmsKey of this stack chose; all keys of a stack share one handler, so give them the same handlerRuntime.');
+    }
+    return existing ?? new ImportProvider(stack, PROVIDER_ID, runtime ?? DEFAULT_RUNTIME);
   }
 
   /** Service token for the custom resources. */
@@ -44,8 +54,11 @@ export class ImportProvider extends Construct {
   private readonly secretPolicies: SecretPolicy[] = [];
   private readonly policyByGrant = new Map<string, iam.ManagedPolicy>();
 
-  private constructor(scope: Construct, id: string) {
+  private constructor(scope: Construct, id: string, private readonly runtime: lambda.Runtime) {
     super(scope, id);
+    if (runtime.family !== lambda.RuntimeFamily.NODEJS) {
+      throw new Error(`ImportedKmsKey: handlerRuntime must be a Node.js runtime; got ${runtime.name}.`);
+    }
     if (!fs.existsSync(path.join(HANDLER_BUNDLE_DIR, 'index.js'))) {
       throw new Error(`ImportedKmsKey: the import handler bundle is missing at ${HANDLER_BUNDLE_DIR}; run 'npm run bundle' (a published package ships it).`);
     }
@@ -59,7 +72,7 @@ export class ImportProvider extends Construct {
 
     const handler = new lambda.Function(this, 'Handler', {
       description: 'ImportedKmsKey: imports key material from Secrets Manager into KMS',
-      runtime: lambda.Runtime.NODEJS_24_X,
+      runtime,
       architecture: lambda.Architecture.ARM_64,
       code: lambda.Code.fromAsset(HANDLER_BUNDLE_DIR),
       handler: 'index.handler',

@@ -1,6 +1,7 @@
 import { CustomResource, Duration, RemovalPolicy, Resource, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { ATTRIBUTE, IMPORT_RESOURCE_TYPE, withoutDefaults } from './contract';
 import { ImportProvider } from './import-provider';
@@ -103,6 +104,14 @@ export interface ImportedKmsKeyProps {
    * RSAES_OAEP_SHA_256 otherwise
    */
   readonly wrappingAlgorithm?: WrappingAlgorithm;
+
+  /**
+   * Node.js runtime of the import handler. All ImportedKmsKeys of a stack share one handler, so
+   * they must agree on it.
+   *
+   * @default lambda.Runtime.NODEJS_24_X (the newest Node.js runtime)
+   */
+  readonly handlerRuntime?: lambda.Runtime;
 }
 
 /**
@@ -155,7 +164,7 @@ export class ImportedKmsKey extends Resource implements kms.IKey {
       reason: 'KMS cannot rotate imported key material automatically (EnableKeyRotation is refused for Origin EXTERNAL); rotate by importing new material on demand.',
     });
 
-    const provider = ImportProvider.of(this);
+    const provider = ImportProvider.of(this, props.handlerRuntime);
     const secretAccess = provider.serve(this.key, props.keyMaterial);
     const material = props.keyMaterial;
     const properties = withoutDefaults({

@@ -2,6 +2,7 @@ import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ImportedKmsKey, KeyMaterial, KeyMaterialEncoding, KeyMaterialExpiration, WrappingAlgorithm, WrappingKeySpec } from '../lib';
@@ -86,6 +87,18 @@ describe('the import custom resource', () => {
     template.resourceCountIs('AWS::Lambda::Function', 2); // the import handler + the Provider framework's onEvent
     template.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs24.x', Handler: 'index.handler' });
     template.resourceCountIs('AWS::IAM::ManagedPolicy', 1);
+  });
+
+  test('the handler runtime can be chosen, and keys of a stack must agree on it', () => {
+    const stack = newStack();
+    importedKey(stack, 'A', { handlerRuntime: lambda.Runtime.NODEJS_22_X });
+    importedKey(stack, 'B');
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Handler: 'index.handler' });
+    expect(() => importedKey(stack, 'C', { handlerRuntime: lambda.Runtime.NODEJS_24_X })).toThrow(
+      'ImportedKmsKey TestStack/C: handlerRuntime nodejs24.x differs from nodejs22.x, which another ImportedKmsKey of this stack chose; '
+      + 'all keys of a stack share one handler, so give them the same handlerRuntime.');
+    expect(() => importedKey(newStack(), 'D', { handlerRuntime: lambda.Runtime.PYTHON_3_13 })).toThrow(
+      'ImportedKmsKey: handlerRuntime must be a Node.js runtime; got python3.13.');
   });
 
   test('keys in two stacks get one provider each', () => {
