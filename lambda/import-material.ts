@@ -25,17 +25,28 @@ export interface ImportResult {
 
 const MAX_VALIDITY_MS = 365 * 24 * 3600 * 1000;
 
+/**
+ * Waits between retries of the first round trip when it fails the way eventual consistency makes
+ * it fail right after the key or the handler's permissions were created: KMS documents that
+ * GetParametersForImport may return NotFoundException just after CreateKey, and new IAM policies
+ * take seconds to apply (AccessDeniedException). About 55 s in all, inside the 2-minute timeout.
+ */
+export const CONSISTENCY_RETRY_DELAYS_MS: readonly number[] = [1000, 2000, 4000, 8000, 16000, 24000];
+
+export interface ImportOptions {
+  /** The current time, for the expiration checks. */
+  readonly now?: Date;
+  /** How to wait between retries. */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
 /** Imports the material of `props.SecretId` into `props.KeyArn`. Throws only ImportError. */
-export async function importKeyMaterial(clients: Clients, props: ImportProperties, importType: ImportType, now = new Date()): Promise<ImportResult> {
-  const validTo = parseValidTo(props.ValidTo, now);
+export async function importKeyMaterial(clients: Clients, props: ImportProperties, importType: ImportType, options: ImportOptions = {}): Promise<ImportResult> {
+  const validTo = parseValidTo(props.ValidTo, options.now ?? new Date());
   const fail = (step: Step) => (error: unknown): never => { throw toImportError(error, step, props.KeyArn, props.SecretId); };
-  // Round trip 1: read the secret while KMS prepares a wrapping key. A bad secret is reported first.
-  const [secret, firstParameters] = await Promise.allSettled([readMaterial(clients, props), getParameters(clients, props)]);
-  if (secret.status === 'rejected') fail('read-secret')(secret.reason);
-  const material = (secret as PromiseFulfilledResult<Buffer>).value;
+  const { material, parameters: firstParameters } = await firstRoundTrip(clients, props, importType, options.sleep ?? sleep);
   try {
-    if (firstParameters.status === 'rejected') fail('get-parameters')(firstParameters.reason);
-    let parameters = (firstParameters as PromiseFulfilledResult<Parameters>).value;
+    let parameters = firstParameters;
     // Round trip 2: the import. A token that expired in between is replaced once with a fresh one.
     for (let attempt = 1; ; attempt++) {
       try {
@@ -58,6 +69,25 @@ export async function importKeyMaterial(clients: Clients, props: ImportPropertie
     material.fill(0);
   }
 }
+
+/**
+ * Round trip 1: reads the secret while KMS prepares a wrapping key. A bad secret is reported
+ * first. Failures caused by eventual consistency are retried (see CONSISTENCY_RETRY_DELAYS_MS).
+ */
+async function firstRoundTrip(clients: Clients, props: ImportProperties, importType: ImportType, wait: (ms: number) => Promise<void>) {
+  for (let retry = 0; ; retry++) {
+    const [secret, parameters] = await Promise.allSettled([readMaterial(clients, props), getParameters(clients, props)]);
+    if (secret.status === 'fulfilled' && parameters.status === 'fulfilled') return { material: secret.value, parameters: parameters.value };
+    if (secret.status === 'fulfilled') secret.value.fill(0);
+    const [step, error]: [Step, unknown] = secret.status === 'rejected' ? ['read-secret', secret.reason] : ['get-parameters', (parameters as PromiseRejectedResult).reason];
+    const name = (error as Error | undefined)?.name;
+    const settling = name === 'AccessDeniedException' || (name === 'NotFoundException' && step === 'get-parameters' && importType === 'NEW_KEY_MATERIAL');
+    if (!settling || retry >= CONSISTENCY_RETRY_DELAYS_MS.length) throw toImportError(error, step, props.KeyArn, props.SecretId);
+    await wait(CONSISTENCY_RETRY_DELAYS_MS[retry]);
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 interface Parameters {
   readonly ImportToken?: Uint8Array;

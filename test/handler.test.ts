@@ -3,7 +3,8 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { constants, privateDecrypt } from 'node:crypto';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler, ProviderEvent } from '../lambda';
-import { ImportProperties } from '../lib/contract';
+import { ImportProperties, withDefaults } from '../lib/contract';
+import { CONSISTENCY_RETRY_DELAYS_MS, importKeyMaterial } from '../lambda/import-material';
 import { expectNoLeak, symmetricMaterial, wrappingKeyPair } from './support/keys';
 
 const kms = mockClient(KMSClient);
@@ -42,11 +43,18 @@ beforeEach(() => {
 });
 afterEach(() => jest.restoreAllMocks());
 
-/** Runs the handler and returns its error message, failing if it succeeded. */
+/** Runs the handler with fake timers (retry waits pass at once) and returns its error message, failing if it succeeded. */
 async function failure(event: ProviderEvent): Promise<string> {
-  const error = await handler(event).then(() => undefined, (e: Error) => e);
-  if (!error) throw new Error('expected the handler to fail');
-  return error.message;
+  jest.useFakeTimers();
+  try {
+    const settled = handler(event).then(() => undefined, (e: Error) => e);
+    await jest.runAllTimersAsync();
+    const error = await settled;
+    if (!error) throw new Error('expected the handler to fail');
+    return error.message;
+  } finally {
+    jest.useRealTimers();
+  }
 }
 
 function unwrapSentMaterial(call = 0): Buffer {
@@ -112,6 +120,37 @@ describe('Create', () => {
     expect(kms.commandCalls(GetParametersForImportCommand)).toHaveLength(2);
     expect(kms.commandCalls(ImportKeyMaterialCommand)).toHaveLength(2);
     expect(unwrapSentMaterial(1)).toEqual(material);
+  });
+});
+
+describe('eventual consistency right after the key or the policies were created', () => {
+  const notFound = () => Object.assign(new Error('not yet'), { name: 'NotFoundException' });
+  const denied = () => Object.assign(new Error('not yet'), { name: 'AccessDeniedException' });
+
+  test('a NotFoundException from GetParametersForImport on Create is retried until the key is visible', async () => {
+    kms.on(GetParametersForImportCommand).rejectsOnce(notFound()).rejectsOnce(notFound())
+      .resolves({ ImportToken: new Uint8Array(TOKEN), PublicKey: new Uint8Array(wrapping.publicKeyDer) });
+    const waits: number[] = [];
+    const result = await importKeyMaterial({ kms: new KMSClient({}), secrets: new SecretsManagerClient({}) }, withDefaults(props()), 'NEW_KEY_MATERIAL',
+      { sleep: async (ms) => { waits.push(ms); } });
+    expect(result.keyArn).toBe(KEY_ARN);
+    expect(waits).toEqual([1000, 2000]);
+    expect(kms.commandCalls(GetParametersForImportCommand)).toHaveLength(3);
+    expect(unwrapSentMaterial()).toEqual(material);
+  });
+
+  test('an AccessDeniedException while a new secret policy propagates is retried, then reported', async () => {
+    secrets.on(GetSecretValueCommand).rejects(denied());
+    const message = await failure(create());
+    expect(message).toMatch(/\(AccessDeniedException\): the import handler may not read the secret/);
+    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(CONSISTENCY_RETRY_DELAYS_MS.length + 1);
+  });
+
+  test('a NotFoundException on a re-import is not retried: the key is gone', async () => {
+    kms.on(GetParametersForImportCommand).rejects(notFound());
+    const message = await failure(update(props(), props()));
+    expect(message).toMatch(/\(NotFoundException\): the KMS key does not exist/);
+    expect(kms.commandCalls(GetParametersForImportCommand)).toHaveLength(1);
   });
 });
 
