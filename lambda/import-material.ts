@@ -9,8 +9,12 @@ import { ImportError, Step, toImportError } from './errors';
 import { decodeSecretValue, normaliseMaterial } from './material';
 import { wrapKeyMaterial } from './wrap';
 
-/** NEW_KEY_MATERIAL for a key's first import, EXISTING_KEY_MATERIAL for every re-import. */
-export type ImportType = 'NEW_KEY_MATERIAL' | 'EXISTING_KEY_MATERIAL';
+/**
+ * NEW_KEY_MATERIAL for the first import into a key created with the resource, EXISTING_KEY_MATERIAL
+ * for a re-import into the same key, undefined to let KMS decide (NEW when the key never held
+ * material, EXISTING otherwise).
+ */
+export type ImportType = 'NEW_KEY_MATERIAL' | 'EXISTING_KEY_MATERIAL' | undefined;
 
 export interface Clients {
   readonly kms: KMSClient;
@@ -56,7 +60,7 @@ export async function importKeyMaterial(clients: Clients, props: ImportPropertie
           EncryptedKeyMaterial: wrapKeyMaterial(material, parameters.PublicKey!, props.WrappingAlgorithm),
           ExpirationModel: validTo ? 'KEY_MATERIAL_EXPIRES' : 'KEY_MATERIAL_DOES_NOT_EXPIRE',
           ValidTo: validTo,
-          // Only symmetric encryption keys take ImportType; KMS rejects it for HMAC and asymmetric keys.
+          // Only symmetric encryption keys take ImportType; KMS documents it for them alone.
           ImportType: props.KeySpec === 'SYMMETRIC_DEFAULT' ? importType : undefined,
         }));
         return { keyArn: props.KeyArn, keyId: keyIdOf(props.KeyArn), keyMaterialId: response.KeyMaterialId };
@@ -81,7 +85,7 @@ async function firstRoundTrip(clients: Clients, props: ImportProperties, importT
     if (secret.status === 'fulfilled') secret.value.fill(0);
     const [step, error]: [Step, unknown] = secret.status === 'rejected' ? ['read-secret', secret.reason] : ['get-parameters', (parameters as PromiseRejectedResult).reason];
     const name = (error as Error | undefined)?.name;
-    const settling = name === 'AccessDeniedException' || (name === 'NotFoundException' && step === 'get-parameters' && importType === 'NEW_KEY_MATERIAL');
+    const settling = name === 'AccessDeniedException' || (name === 'NotFoundException' && step === 'get-parameters' && importType !== 'EXISTING_KEY_MATERIAL');
     if (!settling || retry >= CONSISTENCY_RETRY_DELAYS_MS.length) throw toImportError(error, step, props.KeyArn, props.SecretId);
     await wait(CONSISTENCY_RETRY_DELAYS_MS[retry]);
   }

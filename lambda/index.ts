@@ -47,9 +47,11 @@ async function dispatch(event: ProviderEvent): Promise<ProviderResponse> {
     case 'Create':
       return respond(await importKeyMaterial(clients, props, 'NEW_KEY_MATERIAL'));
     case 'Update':
-      // Same key: a re-import (new expiration, rollback, ...). A replaced key: its first import.
+      // Same key: a re-import (new expiration, rollback, ...), which must be the same material.
+      // Another key: a replaced key (no material yet) or, in a rollback, the old key (its material);
+      // KMS's own default tells them apart (NEW when nothing was ever imported, EXISTING otherwise).
       return respond(await importKeyMaterial(clients, props,
-        event.OldResourceProperties?.KeyArn === props.KeyArn ? 'EXISTING_KEY_MATERIAL' : 'NEW_KEY_MATERIAL'));
+        event.OldResourceProperties?.KeyArn === props.KeyArn ? 'EXISTING_KEY_MATERIAL' : undefined));
     default:
       // Delete leaves the material in place: the key's removal policy decides the key's fate.
       // It makes no API call, so it also succeeds after a failed Create and for a key that is gone.

@@ -21,8 +21,8 @@ const MANAGED_POLICY_BUDGET = 6144 - 512;
 /** IAM's default quota of managed policies attached to one role. */
 const MANAGED_POLICIES_PER_ROLE = 10;
 
-/** The KMS actions the handler needs, granted in each served key's own key policy. */
-export const HANDLER_KMS_ACTIONS = ['kms:GetParametersForImport', 'kms:ImportKeyMaterial', 'kms:DescribeKey'];
+/** The KMS actions the handler needs (and all it gets), granted in each served key's own key policy. */
+export const HANDLER_KMS_ACTIONS = ['kms:GetParametersForImport', 'kms:ImportKeyMaterial'];
 
 /**
  * The import handler shared by every ImportedKmsKey in a stack: one Lambda function behind the

@@ -110,6 +110,9 @@ export function importConfigurationProblem(
   if (!algorithm.aesKeyWrap && rule.kind === 'RSA') {
     return `wrappingAlgorithm ${wrappingAlgorithm} cannot wrap ${keySpec} material: KMS requires RSA_AES_KEY_WRAP_SHA_1 or RSA_AES_KEY_WRAP_SHA_256 for RSA private keys.`;
   }
+  if (algorithm.aesKeyWrap && (rule.kind === 'SYMMETRIC' || rule.kind === 'HMAC')) {
+    return `wrappingAlgorithm ${wrappingAlgorithm} cannot wrap ${keySpec} material: KMS supports RSA_AES_KEY_WRAP_* for RSA and ECC material only; use RSAES_OAEP_SHA_256.`;
+  }
   const capacity = oaepCapacityBytes(WRAPPING_KEY_BITS[wrappingKeySpec], wrappingAlgorithm);
   if (!algorithm.aesKeyWrap && rule.largestMaterialBytes > capacity) {
     return `wrappingAlgorithm ${wrappingAlgorithm} under a ${wrappingKeySpec} wrapping key can wrap at most ${capacity} bytes, `

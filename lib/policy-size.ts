@@ -7,8 +7,11 @@ const PSEUDO_PARAMETER_LENGTH: Readonly<Record<string, number>> = {
   'AWS::AccountId': 12,
   'AWS::URLSuffix': 16,
 };
-/** A reference to any other resource, e.g. the Ref of a Secret (a full secret ARN). */
-const OTHER_REFERENCE_LENGTH = 256;
+/**
+ * A reference to any other resource, e.g. the Ref of a Secret: a full secret ARN, whose name may be
+ * 512 characters ('arn:aws-iso-b:secretsmanager:<region>:<account>:secret:<name>-XXXXXX').
+ */
+const OTHER_REFERENCE_LENGTH = 600;
 
 /**
  * A safe upper bound of the characters IAM counts for `value` once CloudFormation resolved it.

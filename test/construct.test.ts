@@ -145,7 +145,7 @@ describe('everything that uses the key waits for the import', () => {
 });
 
 describe('least privilege', () => {
-  test('the handler may use only the three import actions, and only on the keys it serves, through their key policies', () => {
+  test('the handler may use only the two import actions, and only on the keys it serves, through their key policies', () => {
     const stack = newStack();
     importedKey(stack, 'Key');
     const template = Template.fromStack(stack);
@@ -155,7 +155,7 @@ describe('least privilege', () => {
           Sid: 'AllowImportedKmsKeyHandler',
           Effect: 'Allow',
           Principal: { AWS: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ImportedKmsKeyProviderHandlerRole'), 'Arn'] } },
-          Action: ['kms:GetParametersForImport', 'kms:ImportKeyMaterial', 'kms:DescribeKey'],
+          Action: ['kms:GetParametersForImport', 'kms:ImportKeyMaterial'],
           Resource: '*',
         }]),
       },
@@ -229,6 +229,10 @@ describe('synth-time validation names the value it got', () => {
       'ImportedKmsKey TestStack/Key: wrappingAlgorithm RSAES_OAEP_SHA_256 cannot wrap RSA_2048 material: KMS requires RSA_AES_KEY_WRAP_SHA_1 or RSA_AES_KEY_WRAP_SHA_256 for RSA private keys.'],
     ['P-521 with OAEP under an RSA_2048 wrapping key', () => importedKey(newStack(), 'Key', { keySpec: kms.KeySpec.ECC_NIST_P521, wrappingKeySpec: WrappingKeySpec.RSA_2048 }),
       'ImportedKmsKey TestStack/Key: wrappingAlgorithm RSAES_OAEP_SHA_256 under a RSA_2048 wrapping key can wrap at most 190 bytes, but ECC_NIST_P521 material can be 241 bytes; use a larger wrappingKeySpec or RSA_AES_KEY_WRAP_SHA_256.'],
+    ['AES key wrap for symmetric material', () => importedKey(newStack(), 'Key', { wrappingAlgorithm: WrappingAlgorithm.RSA_AES_KEY_WRAP_SHA_256 }),
+      'ImportedKmsKey TestStack/Key: wrappingAlgorithm RSA_AES_KEY_WRAP_SHA_256 cannot wrap SYMMETRIC_DEFAULT material: KMS supports RSA_AES_KEY_WRAP_* for RSA and ECC material only; use RSAES_OAEP_SHA_256.'],
+    ['AES key wrap for HMAC material', () => importedKey(newStack(), 'Key', { keySpec: kms.KeySpec.HMAC_512, wrappingAlgorithm: WrappingAlgorithm.RSA_AES_KEY_WRAP_SHA_1 }),
+      /wrappingAlgorithm RSA_AES_KEY_WRAP_SHA_1 cannot wrap HMAC_512 material/],
     ['an unknown wrapping algorithm', () => importedKey(newStack(), 'Key', { wrappingAlgorithm: 'RSAES_PKCS1_V1_5' as WrappingAlgorithm }),
       /wrappingAlgorithm RSAES_PKCS1_V1_5 is not supported; use one of RSAES_OAEP_SHA_1, RSAES_OAEP_SHA_256, RSA_AES_KEY_WRAP_SHA_1, RSA_AES_KEY_WRAP_SHA_256\./],
     ['an unknown wrapping key spec', () => importedKey(newStack(), 'Key', { wrappingKeySpec: 'SM2' as WrappingKeySpec }),

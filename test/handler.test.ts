@@ -1,6 +1,6 @@
 import { GetParametersForImportCommand, ImportKeyMaterialCommand, KMSClient } from '@aws-sdk/client-kms';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { constants, privateDecrypt } from 'node:crypto';
+import { constants, generateKeyPairSync, privateDecrypt } from 'node:crypto';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler, ProviderEvent } from '../lambda';
 import { ImportProperties, withDefaults } from '../lib/contract';
@@ -97,11 +97,11 @@ describe('Create', () => {
 
   test('sends ValidTo in whole seconds with KEY_MATERIAL_EXPIRES', async () => {
     const validTo = new Date(Date.now() + 30 * 24 * 3600 * 1000);
-    validTo.setUTCMilliseconds(0);
+    validTo.setUTCMilliseconds(789);
     await handler(create(props({ ValidTo: validTo.toISOString() })));
     const input = kms.commandCalls(ImportKeyMaterialCommand)[0].args[0].input;
     expect(input.ExpirationModel).toBe('KEY_MATERIAL_EXPIRES');
-    expect(input.ValidTo).toEqual(validTo);
+    expect(input.ValidTo).toEqual(new Date(validTo.getTime() - 789));
     expect((input.ValidTo as Date).getTime() % 1000).toBe(0);
   });
 
@@ -165,17 +165,26 @@ describe('Update', () => {
     expect(kms.calls().map((c) => c.args[0].constructor.name)).toEqual(['GetParametersForImportCommand', 'ImportKeyMaterialCommand']);
   });
 
-  test('a replaced key gets its first import and a new physical id', async () => {
-    const newArn = KEY_ARN.replace('1234abcd', '9999abcd');
-    const response = await handler(update(props({ KeyArn: newArn }), props()));
-    expect(response.PhysicalResourceId).toBe(newArn);
-    expect(kms.commandCalls(ImportKeyMaterialCommand)[0].args[0].input.ImportType).toBe('NEW_KEY_MATERIAL');
+  test.each([
+    ['a replaced key (no material yet)', props(), props({ KeyArn: KEY_ARN.replace('1234abcd', '9999abcd') })],
+    ['a rollback to the old key (which holds the material)', props({ KeyArn: KEY_ARN.replace('1234abcd', '9999abcd') }), props()],
+  ])('another key, as for %s, gets a new physical id and no ImportType: KMS decides NEW or EXISTING', async (_name, old, next) => {
+    const response = await handler(update(next, old));
+    expect(response.PhysicalResourceId).toBe(next.KeyArn);
+    expect(kms.commandCalls(ImportKeyMaterialCommand)[0].args[0].input.KeyId).toBe(next.KeyArn);
+    expect(kms.commandCalls(ImportKeyMaterialCommand)[0].args[0].input).not.toHaveProperty('ImportType', expect.anything());
   });
 
-  test('HMAC and asymmetric keys are imported without ImportType', async () => {
-    secrets.on(GetSecretValueCommand).resolves({ SecretBinary: new Uint8Array(Buffer.concat([material, material])) });
-    await handler(update(props({ KeySpec: 'HMAC_256' }), props({ KeySpec: 'HMAC_256' })));
-    expect(kms.commandCalls(ImportKeyMaterialCommand)[0].args[0].input.ImportType).toBeUndefined();
+  test.each([
+    ['HMAC_256', () => Buffer.concat([material, material]), 'RSAES_OAEP_SHA_256'],
+    ['RSA_2048', () => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'der', type: 'pkcs8' }), 'RSA_AES_KEY_WRAP_SHA_256'],
+    ['ECC_NIST_P256', () => generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ format: 'der', type: 'pkcs8' }), 'RSAES_OAEP_SHA_256'],
+  ])('%s keys are imported without ImportType, on Create and on Update', async (KeySpec, stored, WrappingAlgorithm) => {
+    secrets.on(GetSecretValueCommand).resolves({ SecretBinary: new Uint8Array(stored()) });
+    await handler(create(props({ KeySpec, WrappingAlgorithm })));
+    await handler(update(props({ KeySpec, WrappingAlgorithm }), props({ KeySpec, WrappingAlgorithm })));
+    for (const call of kms.commandCalls(ImportKeyMaterialCommand)) expect(call.args[0].input.ImportType).toBeUndefined();
+    expect(kms.commandCalls(ImportKeyMaterialCommand)).toHaveLength(2);
   });
 });
 

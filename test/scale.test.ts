@@ -1,4 +1,6 @@
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { ImportedKmsKey, KeyMaterial } from '../lib';
 import { IMPORT_RESOURCE_TYPE } from '../lib/contract';
 import { iamPolicySize } from './support/iam-size';
 import { importedKey, newStack } from './support/stacks';
@@ -48,5 +50,25 @@ describe('a stack with 200 ImportedKmsKeys', () => {
       .filter((p) => JSON.stringify(p.Properties.Roles).includes('HandlerRole'))
       .reduce((sum, p) => sum + iamPolicySize(p.Properties.PolicyDocument), 0);
     expect(inlineSize(template)).toBe(inlineSize(stackWithKeys(1)));
+  });
+});
+
+describe('secrets created in the same stack, with 400-character names', () => {
+  const stack = newStack();
+  for (let i = 0; i < 100; i++) {
+    const secret = new secretsmanager.Secret(stack, `Secret${i}`, { secretName: `${'x'.repeat(400)}${i}` });
+    new ImportedKmsKey(stack, `Key${i}`, { keyMaterial: KeyMaterial.fromSecret(secret) });
+  }
+  const template = Template.fromStack(stack);
+
+  test('every secret policy stays under 6,144 characters once resolved', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::ManagedPolicy'));
+    const longest = (doc: any) => JSON.stringify(doc).replace(/\{"Ref":"Secret\d+\w*"\}/g, `"arn:aws-iso-b:secretsmanager:ap-southeast-5x:111122223333:secret:${'x'.repeat(403)}-AbCdEf"`);
+    for (const policy of policies) expect(longest(policy.Properties.PolicyDocument).length).toBeLessThanOrEqual(MANAGED_POLICY_LIMIT);
+    expect(policies.length).toBeGreaterThan(10);
+  });
+
+  test('past IAM\'s default quota of 10 managed policies per role, synth warns with what to do', () => {
+    Annotations.fromStack(stack).hasWarning('/TestStack/ImportedKmsKeyProvider', Match.stringLikeRegexp('needs more than 10 managed policies.*request a higher'));
   });
 });
