@@ -100,11 +100,15 @@ interface Parameters {
 
 async function readMaterial(clients: Clients, props: ImportProperties): Promise<Buffer> {
   const value = await clients.secrets.send(new GetSecretValueCommand({ SecretId: props.SecretId, VersionStage: props.VersionStage }));
-  const decoded = decodeSecretValue(value, { secretId: props.SecretId, jsonField: props.JsonField, encoding: props.Encoding });
   try {
-    return normaliseMaterial(decoded, props.KeySpec);
+    const decoded = decodeSecretValue(value, { secretId: props.SecretId, jsonField: props.JsonField, encoding: props.Encoding });
+    try {
+      return normaliseMaterial(decoded, props.KeySpec);
+    } finally {
+      decoded.fill(0);
+    }
   } finally {
-    decoded.fill(0);
+    value.SecretBinary?.fill(0); // a SecretString cannot be wiped: JavaScript strings are immutable
   }
 }
 
