@@ -34,7 +34,8 @@ beforeEach(() => {
   kms.reset();
   secrets.reset();
   material = symmetricMaterial();
-  secrets.on(GetSecretValueCommand).resolves({ SecretBinary: new Uint8Array(material) });
+  // Like the SDK, every call returns a fresh buffer (the handler zeroes the one it got).
+  secrets.on(GetSecretValueCommand).callsFake(() => ({ SecretBinary: new Uint8Array(material) }));
   kms.on(GetParametersForImportCommand).resolves({ KeyId: KEY_ARN, ImportToken: new Uint8Array(TOKEN), PublicKey: new Uint8Array(wrapping.publicKeyDer) });
   kms.on(ImportKeyMaterialCommand).resolves({ KeyId: KEY_ARN, KeyMaterialId: 'a'.repeat(64) });
   logged = [];
@@ -77,6 +78,14 @@ describe('Create', () => {
     expect(input).toMatchObject({ KeyId: KEY_ARN, ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE', ImportType: 'NEW_KEY_MATERIAL', ValidTo: undefined });
     expect(Buffer.from(input.ImportToken!)).toEqual(TOKEN);
     expect(unwrapSentMaterial()).toEqual(material);
+  });
+
+  test('wipes the SecretBinary the SDK returned once the material is wrapped', async () => {
+    const returned = new Uint8Array(material);
+    secrets.on(GetSecretValueCommand).resolves({ SecretBinary: returned });
+    await handler(create());
+    expect(unwrapSentMaterial()).toEqual(material);
+    expect(returned.every((byte) => byte === 0)).toBe(true);
   });
 
   test('makes exactly three API calls, the secret read and GetParametersForImport in parallel', async () => {
@@ -180,7 +189,8 @@ describe('Update', () => {
     ['RSA_2048', () => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'der', type: 'pkcs8' }), 'RSA_AES_KEY_WRAP_SHA_256'],
     ['ECC_NIST_P256', () => generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ format: 'der', type: 'pkcs8' }), 'RSAES_OAEP_SHA_256'],
   ])('%s keys are imported without ImportType, on Create and on Update', async (KeySpec, stored, WrappingAlgorithm) => {
-    secrets.on(GetSecretValueCommand).resolves({ SecretBinary: new Uint8Array(stored()) });
+    const der = stored();
+    secrets.on(GetSecretValueCommand).callsFake(() => ({ SecretBinary: new Uint8Array(der) }));
     await handler(create(props({ KeySpec, WrappingAlgorithm })));
     await handler(update(props({ KeySpec, WrappingAlgorithm }), props({ KeySpec, WrappingAlgorithm })));
     for (const call of kms.commandCalls(ImportKeyMaterialCommand)) expect(call.args[0].input.ImportType).toBeUndefined();
