@@ -12,7 +12,7 @@ import { ImportedKmsKey, KeyMaterial, WrappingKeySpec } from '../lib';
 import { ImportProperties } from '../lib/contract';
 import { synthesize } from '../test/support/emulated-deployment';
 import { Emulators } from '../test/support/emulators';
-import { CountingProxy } from './counting-proxy';
+import { ApiProxy } from '../test/support/api-proxy';
 import { median, round, timeMs } from './stats';
 
 const RUNS = 41;
@@ -20,8 +20,8 @@ const WARMUP = 3;
 const CONCURRENT = 50;
 
 export async function benchImportPath(emulators: Emulators) {
-  const kmsProxy = new CountingProxy(emulators.kmsEndpoint);
-  const secretsProxy = new CountingProxy(emulators.secretsEndpoint);
+  const kmsProxy = new ApiProxy(emulators.kmsEndpoint);
+  const secretsProxy = new ApiProxy(emulators.secretsEndpoint);
   const env = { ...emulators.env, AWS_ENDPOINT_URL_KMS: await kmsProxy.start(), AWS_ENDPOINT_URL_SECRETS_MANAGER: await secretsProxy.start() };
   Object.assign(process.env, env);
   const config = { region: emulators.env.AWS_REGION, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } };

@@ -13,20 +13,26 @@ export class ImportError extends Error {
 }
 
 /** Which step failed, so the message can say what the handler was doing. */
-export type Step = 'read-secret' | 'get-parameters' | 'import';
+export type Step = 'read-secret' | 'get-parameters' | 'import' | 'describe-key';
+
+const KMS_ACTION: Readonly<Record<Exclude<Step, 'read-secret'>, string>> = {
+  'get-parameters': 'GetParametersForImport',
+  'import': 'ImportKeyMaterial',
+  'describe-key': 'DescribeKey',
+};
 
 const KMS_ERRORS: Readonly<Record<string, string>> = {
   DependencyTimeoutException: 'KMS timed out, even after retries. Retry the deployment.',
   KMSInternalException: 'KMS had an internal error, even after retries. Retry the deployment.',
   ExpiredImportTokenException: 'the import token expired before ImportKeyMaterial used it, even after fetching a fresh one. Retry the deployment.',
   InvalidImportTokenException: 'KMS rejected the import token: it does not belong to this key. Make sure nothing else imports into this key at the same time, then retry the deployment.',
-  IncorrectKeyMaterialException: 'KMS rejected the key material: it differs from the material this key already holds, and a key only ever accepts its original material. Put the original material back in the secret, or create a new ImportedKmsKey for the new material.',
+  IncorrectKeyMaterialException: 'KMS rejected the key material: it differs from the material this key already holds, and a deploy only re-imports the key\'s own material (new material for a symmetric key is a rotation, not a re-import: see README, "Changing the material"). Put the original material back in the secret or point versionStage at it, or create a new ImportedKmsKey for the new material.',
   InvalidCiphertextException: 'KMS could not unwrap the key material with the chosen wrapping key spec and algorithm. Check that wrappingAlgorithm suits this key spec (RSA keys need RSA_AES_KEY_WRAP_SHA_256), then retry.',
   InvalidArnException: 'the key ARN is not a valid KMS key ARN. Reference a KMS key of this account and Region.',
   NotFoundException: 'the KMS key does not exist: it was deleted outside CloudFormation, or belongs to another account or Region. Restore the key, or remove this ImportedKmsKey from the stack.',
   KMSInvalidStateException: 'the KMS key is in a state that does not accept imports (for example PendingDeletion or Disabled). Cancel its deletion or enable it, then retry the deployment.',
   UnsupportedOperationException: 'the KMS key does not accept imported material: its Origin is not EXTERNAL, or it lives in a custom key store. Use a key created with Origin EXTERNAL.',
-  AccessDeniedException: 'the import handler is not allowed to use this KMS key. Keep the statement "AllowImportedKmsKeyHandler" in the key policy.',
+  AccessDeniedException: 'the import handler is not allowed to use this KMS key. Keep the statement "AllowImportedKmsKeyHandler" in the key policy (it allows kms:DescribeKey, kms:GetParametersForImport and kms:ImportKeyMaterial).',
   ValidationException: 'KMS rejected the request parameters (for example a ValidTo in the past or more than 365 days ahead). Fix the expiration, then retry.',
   LimitExceededException: 'KMS request rate limits were exceeded, even after retries. Retry the deployment later.',
   ThrottlingException: 'KMS throttled the requests, even after retries. Retry the deployment later.',
@@ -42,15 +48,37 @@ const SECRET_ERRORS: Readonly<Record<string, string>> = {
   ThrottlingException: 'Secrets Manager throttled the requests, even after retries. Retry the deployment later.',
 };
 
+/** Error codes of a failed connection (Node.js system errors), as the SDK passes them on. */
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE']);
+const NETWORK_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
+
+/** The cause of a failure to reach the service at all (no HTTP response), or undefined. */
+export function networkCause(error: unknown): string | undefined {
+  const e = error as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } } | undefined;
+  if (!e || e.$metadata?.httpStatusCode !== undefined) return undefined;
+  if (e.code && NETWORK_CODES.has(e.code)) return e.code;
+  return e.name && NETWORK_NAMES.has(e.name) ? e.name : undefined;
+}
+
+function unreachable(service: string, endpoint: string, cause: string): string {
+  return `Could not reach ${service} from the import handler (${cause}), even after retries. Check the handler's network path to ${endpoint}: `
+    + 'a VPC endpoint or NAT gateway if it runs in a VPC, proxy and firewall settings, DNS; then retry the deployment.';
+}
+
 /** Turns any error thrown while importing into an ImportError with one actionable sentence. */
 export function toImportError(error: unknown, step: Step, keyArn: string, secretId: string): ImportError {
   if (error instanceof ImportError) return error;
   const name = (error as { name?: string } | undefined)?.name ?? 'Error';
+  const network = networkCause(error);
+  if (network) {
+    return new ImportError(step === 'read-secret'
+      ? unreachable('AWS Secrets Manager', 'the Secrets Manager endpoint (secretsmanager.<region>.amazonaws.com)', network)
+      : unreachable('AWS KMS', 'the KMS endpoint (kms.<region>.amazonaws.com)', network));
+  }
   if (step === 'read-secret') {
     return new ImportError(`Could not read the key material from secret ${secretId} (${name}): `
       + (SECRET_ERRORS[name] ?? 'an unexpected error occurred. Check the secret exists and the handler may read it, then retry.'));
   }
-  const action = step === 'import' ? 'ImportKeyMaterial' : 'GetParametersForImport';
-  return new ImportError(`${action} failed for KMS key ${keyArn} (${name}): `
+  return new ImportError(`${KMS_ACTION[step]} failed for KMS key ${keyArn} (${name}): `
     + (KMS_ERRORS[name] ?? 'an unexpected error occurred. Retry the deployment; if it persists, check the key in the KMS console.'));
 }

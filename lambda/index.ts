@@ -5,13 +5,19 @@
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ATTRIBUTE, ImportProperties, withDefaults } from '../lib/contract';
+import { converge, ConvergeResult } from './converge';
 import { ImportError } from './errors';
-import { Clients, importKeyMaterial, ImportResult } from './import-material';
+import { Clients } from './steps';
 
-/** Transient KMS and Secrets Manager errors (throttling, 5xx, timeouts) are retried by the SDK. */
+/**
+ * Transient KMS and Secrets Manager errors (throttling, 5xx, resets, timeouts) are retried by the
+ * SDK. A connection that cannot be opened fails after 5 s instead of waiting for the Lambda timeout
+ * (an endpoint that a VPC without endpoints or NAT silently drops).
+ */
+const sdkConfig = { maxAttempts: 5, requestHandler: { connectionTimeout: 5000 } };
 const clients: Clients = {
-  kms: new KMSClient({ maxAttempts: 5 }),
-  secrets: new SecretsManagerClient({ maxAttempts: 5 }),
+  kms: new KMSClient(sdkConfig),
+  secrets: new SecretsManagerClient(sdkConfig),
 };
 
 /** The event the Provider framework passes on (the CloudFormation request, without ResponseURL use). */
@@ -31,40 +37,32 @@ export interface ProviderResponse {
 export const handler = async (event: ProviderEvent): Promise<ProviderResponse> => {
   const keyArn = event.ResourceProperties.KeyArn;
   try {
-    const response = await dispatch(event);
-    log(event.RequestType, keyArn, 'succeeded');
-    return response;
+    if (event.RequestType === 'Delete') {
+      // Delete leaves the material in place: the key's removal policy decides the key's fate.
+      // It makes no API call, so it also succeeds after a failed Create and for a key that is gone.
+      log({ requestType: 'Delete', keyArn, outcome: 'succeeded' });
+      return { PhysicalResourceId: event.PhysicalResourceId ?? keyArn };
+    }
+    // Create, and Update of the same key or (a replacement, or its rollback) of another key.
+    const result = await converge(clients, {
+      requestType: event.RequestType, props: withDefaults(event.ResourceProperties), oldProps: event.OldResourceProperties,
+    });
+    log({ requestType: event.RequestType, keyArn, outcome: 'succeeded', imported: result.imported, reason: result.reason });
+    return respond(result);
   } catch (error) {
     const safe = error instanceof ImportError ? error : new ImportError(`Importing key material into ${keyArn} failed unexpectedly. Retry the deployment.`);
-    log(event.RequestType, keyArn, 'failed', safe.message);
+    log({ requestType: event.RequestType, keyArn, outcome: 'failed', reason: safe.message });
     throw safe;
   }
 };
 
-async function dispatch(event: ProviderEvent): Promise<ProviderResponse> {
-  const props = withDefaults(event.ResourceProperties);
-  switch (event.RequestType) {
-    case 'Create':
-      return respond(await importKeyMaterial(clients, props, 'NEW_KEY_MATERIAL'));
-    case 'Update':
-      // Same key: a re-import (new expiration, rollback, ...), which must be the same material.
-      // Another key: a replaced key (no material yet) or, in a rollback, the old key (its material);
-      // KMS's own default tells them apart (NEW when nothing was ever imported, EXISTING otherwise).
-      return respond(await importKeyMaterial(clients, props,
-        event.OldResourceProperties?.KeyArn === props.KeyArn ? 'EXISTING_KEY_MATERIAL' : undefined));
-    default:
-      // Delete leaves the material in place: the key's removal policy decides the key's fate.
-      // It makes no API call, so it also succeeds after a failed Create and for a key that is gone.
-      return { PhysicalResourceId: event.PhysicalResourceId ?? props.KeyArn };
-  }
-}
-
-function respond(result: ImportResult): ProviderResponse {
+function respond(result: ConvergeResult): ProviderResponse {
   const data: Record<string, string> = { [ATTRIBUTE.KEY_ARN]: result.keyArn, [ATTRIBUTE.KEY_ID]: result.keyId };
   if (result.keyMaterialId) data[ATTRIBUTE.KEY_MATERIAL_ID] = result.keyMaterialId;
   return { PhysicalResourceId: result.keyArn, Data: data };
 }
 
-function log(requestType: string, keyArn: string, outcome: string, reason?: string): void {
-  console.log(JSON.stringify({ requestType, keyArn, outcome, ...(reason ? { reason } : {}) }));
+/** One JSON line per event: what was asked, the outcome, and why (a sentence, never material). */
+function log(entry: { requestType: string; keyArn: string; outcome: string; imported?: boolean; reason?: string }): void {
+  console.log(JSON.stringify(entry));
 }

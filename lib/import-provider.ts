@@ -22,7 +22,12 @@ const MANAGED_POLICY_BUDGET = 6144 - 512;
 const MANAGED_POLICIES_PER_ROLE = 10;
 
 /** The KMS actions the handler needs (and all it gets), granted in each served key's own key policy. */
-export const HANDLER_KMS_ACTIONS = ['kms:GetParametersForImport', 'kms:ImportKeyMaterial'];
+export const HANDLER_KMS_ACTIONS = ['kms:DescribeKey', 'kms:GetParametersForImport', 'kms:ImportKeyMaterial'];
+/**
+ * The handler's timeout: room for its bounded waits (eventual consistency after CreateKey, the
+ * import, readiness) and the SDK's own retries, which a construct test adds up.
+ */
+export const HANDLER_TIMEOUT = Duration.minutes(5);
 
 /**
  * The import handler shared by every ImportedKmsKey in a stack: one Lambda function behind the
@@ -78,7 +83,7 @@ export class ImportProvider extends Construct {
       handler: 'index.handler',
       role: this.role,
       memorySize: 256,
-      timeout: Duration.minutes(2),
+      timeout: HANDLER_TIMEOUT,
       logGroup: handlerLogs,
       loggingFormat: lambda.LoggingFormat.JSON,
     });

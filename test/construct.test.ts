@@ -7,6 +7,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ImportedKmsKey, KeyMaterial, KeyMaterialEncoding, KeyMaterialExpiration, WrappingAlgorithm, WrappingKeySpec } from '../lib';
 import { IMPORT_RESOURCE_TYPE, withDefaults } from '../lib/contract';
+import { CONSISTENCY_RETRY_DELAYS_MS, IMPORT_RETRY_DELAYS_MS, READY_RETRY_DELAYS_MS, SDK_CALL_BUDGET_MS } from '../lambda/retry';
 import { importedKey, materialSecret, newStack } from './support/stacks';
 
 const inDays = (days: number) => new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate()) + days * 86_400_000);
@@ -144,8 +145,19 @@ describe('everything that uses the key waits for the import', () => {
   });
 });
 
+test('the handler timeout covers every retry schedule and the SDK budget of each round trip, with a minute to spare', () => {
+  const template = Template.fromStack(importedKey(newStack(), 'Key').stack);
+  const [handlerFn] = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.handler' } }));
+  const timeoutMs = (handlerFn.Properties.Timeout as number) * 1000;
+  const sum = (delays: readonly number[]) => delays.reduce((a, b) => a + b, 0);
+  // Every schedule waiting out all its delays (about 102 s), plus one call per round trip (first,
+  // import, confirm) spending the SDK's whole budget (connection timeouts and backoff, 45 s each).
+  const waitsMs = sum(CONSISTENCY_RETRY_DELAYS_MS) + sum(IMPORT_RETRY_DELAYS_MS) + sum(READY_RETRY_DELAYS_MS);
+  expect(timeoutMs).toBeGreaterThanOrEqual(waitsMs + 3 * SDK_CALL_BUDGET_MS + 60_000);
+});
+
 describe('least privilege', () => {
-  test('the handler may use only the two import actions, and only on the keys it serves, through their key policies', () => {
+  test('the handler may use only DescribeKey and the two import actions, and only on the keys it serves, through their key policies', () => {
     const stack = newStack();
     importedKey(stack, 'Key');
     const template = Template.fromStack(stack);
@@ -155,7 +167,7 @@ describe('least privilege', () => {
           Sid: 'AllowImportedKmsKeyHandler',
           Effect: 'Allow',
           Principal: { AWS: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ImportedKmsKeyProviderHandlerRole'), 'Arn'] } },
-          Action: ['kms:GetParametersForImport', 'kms:ImportKeyMaterial'],
+          Action: ['kms:DescribeKey', 'kms:GetParametersForImport', 'kms:ImportKeyMaterial'],
           Resource: '*',
         }]),
       },

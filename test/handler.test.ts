@@ -1,200 +1,312 @@
-import { GetParametersForImportCommand, ImportKeyMaterialCommand, KMSClient } from '@aws-sdk/client-kms';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { constants, generateKeyPairSync, privateDecrypt } from 'node:crypto';
-import { mockClient } from 'aws-sdk-client-mock';
-import { handler, ProviderEvent } from '../lambda';
-import { ImportProperties, withDefaults } from '../lib/contract';
-import { CONSISTENCY_RETRY_DELAYS_MS, importKeyMaterial } from '../lambda/import-material';
-import { expectNoLeak, symmetricMaterial, wrappingKeyPair } from './support/keys';
+/**
+ * The handler's CloudFormation paths with aws-sdk-client-mock: what it calls on Create, Update and
+ * Delete, when it imports and when it converges without importing, readiness, and retries.
+ */
+import { DescribeKeyCommand, GetParametersForImportCommand, ImportKeyMaterialCommand } from '@aws-sdk/client-kms';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { generateKeyPairSync } from 'node:crypto';
+import { handler } from '../lambda';
+import { CONSISTENCY_RETRY_DELAYS_MS, IMPORT_RETRY_DELAYS_MS, READY_RETRY_DELAYS_MS } from '../lambda/retry';
+import {
+  awsError, create, failure, holding, inDays, KEY_ARN, kms, kmsCalls, MATERIAL_ID, OTHER_KEY_ARN, output, props, resetHarness,
+  SECRET_ARN, secrets, state, success, TOKEN, unwrapSentMaterial, update, wrapping,
+} from './support/handler-harness';
+import { symmetricMaterial, wrappingKeyPair } from './support/keys';
 
-const kms = mockClient(KMSClient);
-const secrets = mockClient(SecretsManagerClient);
-const wrapping = wrappingKeyPair(2048);
-const KEY_ARN = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
-const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/payments/kms-material-AbCdEf';
-const TOKEN = Buffer.from('import-token-bytes-that-must-not-leak');
-
-const props = (overrides: Partial<ImportProperties> = {}): ImportProperties => ({
-  KeyArn: KEY_ARN,
-  KeySpec: 'SYMMETRIC_DEFAULT',
-  SecretId: SECRET_ARN,
-  WrappingKeySpec: 'RSA_2048',
-  WrappingAlgorithm: 'RSAES_OAEP_SHA_256',
-  ...overrides,
-});
-const create = (p = props()): ProviderEvent => ({ RequestType: 'Create', ResourceProperties: p });
-const update = (p: ImportProperties, old: ImportProperties): ProviderEvent => ({
-  RequestType: 'Update', PhysicalResourceId: KEY_ARN, ResourceProperties: p, OldResourceProperties: old,
-});
-
-let material: Buffer;
-let logged: string[];
-
-beforeEach(() => {
-  kms.reset();
-  secrets.reset();
-  material = symmetricMaterial();
-  // Like the SDK, every call returns a fresh buffer (the handler zeroes the one it got).
-  secrets.on(GetSecretValueCommand).callsFake(() => ({ SecretBinary: new Uint8Array(material) }));
-  kms.on(GetParametersForImportCommand).resolves({ KeyId: KEY_ARN, ImportToken: new Uint8Array(TOKEN), PublicKey: new Uint8Array(wrapping.publicKeyDer) });
-  kms.on(ImportKeyMaterialCommand).resolves({ KeyId: KEY_ARN, KeyMaterialId: 'a'.repeat(64) });
-  logged = [];
-  jest.spyOn(console, 'log').mockImplementation((...args) => { logged.push(args.join(' ')); });
-  jest.spyOn(console, 'error').mockImplementation((...args) => { logged.push(args.join(' ')); });
-});
+beforeEach(resetHarness);
 afterEach(() => jest.restoreAllMocks());
 
-/** Runs the handler with fake timers (retry waits pass at once) and returns its error message, failing if it succeeded. */
-async function failure(event: ProviderEvent): Promise<string> {
-  jest.useFakeTimers();
-  try {
-    const settled = handler(event).then(() => undefined, (e: Error) => e);
-    await jest.runAllTimersAsync();
-    const error = await settled;
-    if (!error) throw new Error('expected the handler to fail');
-    return error.message;
-  } finally {
-    jest.useRealTimers();
-  }
-}
-
-function unwrapSentMaterial(call = 0): Buffer {
-  const input = kms.commandCalls(ImportKeyMaterialCommand)[call].args[0].input;
-  return privateDecrypt({ key: wrapping.privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, input.EncryptedKeyMaterial!);
-}
+const importInput = (call = 0) => kms.commandCalls(ImportKeyMaterialCommand)[call].args[0].input;
+const lastLog = () => JSON.parse(output.filter((line) => line.startsWith('{"requestType"')).pop()!);
 
 describe('Create', () => {
-  test('reads the secret, imports the wrapped material and returns the key ARN and id', async () => {
+  test('reads, imports the wrapped material, confirms the key is Enabled, and returns the key ARN, id and material id', async () => {
     const response = await handler(create());
     expect(response).toEqual({
       PhysicalResourceId: KEY_ARN,
-      Data: { KeyArn: KEY_ARN, KeyId: '1234abcd-12ab-34cd-56ef-1234567890ab', KeyMaterialId: 'a'.repeat(64) },
+      Data: { KeyArn: KEY_ARN, KeyId: '1234abcd-12ab-34cd-56ef-1234567890ab', KeyMaterialId: MATERIAL_ID },
     });
     expect(secrets.commandCalls(GetSecretValueCommand)[0].args[0].input).toEqual({ SecretId: SECRET_ARN, VersionStage: undefined });
     expect(kms.commandCalls(GetParametersForImportCommand)[0].args[0].input).toEqual({
       KeyId: KEY_ARN, WrappingKeySpec: 'RSA_2048', WrappingAlgorithm: 'RSAES_OAEP_SHA_256',
     });
-    const input = kms.commandCalls(ImportKeyMaterialCommand)[0].args[0].input;
-    expect(input).toMatchObject({ KeyId: KEY_ARN, ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE', ImportType: 'NEW_KEY_MATERIAL', ValidTo: undefined });
-    expect(Buffer.from(input.ImportToken!)).toEqual(TOKEN);
-    expect(unwrapSentMaterial()).toEqual(material);
+    expect(importInput()).toMatchObject({ KeyId: KEY_ARN, ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE', ValidTo: undefined });
+    expect(Buffer.from(importInput().ImportToken!)).toEqual(TOKEN);
+    expect(unwrapSentMaterial()).toEqual(state.material);
+    // The confirming read comes after the import.
+    expect(kmsCalls().slice(-2)).toEqual(['ImportKeyMaterial', 'DescribeKey']);
+    expect(lastLog()).toEqual({ requestType: 'Create', keyArn: KEY_ARN, outcome: 'succeeded', imported: true });
+  });
+
+  test('leaves ImportType to KMS, so a Create repeated after it succeeded re-imports the same material and succeeds', async () => {
+    await handler(create());
+    expect(importInput()).not.toHaveProperty('ImportType', expect.anything());
+    // KMS's default: NEW_KEY_MATERIAL for a key that never held material, EXISTING_KEY_MATERIAL after.
+    await handler(create());
+    expect(kms.commandCalls(ImportKeyMaterialCommand)).toHaveLength(2);
+    expect(importInput(1)).not.toHaveProperty('ImportType', expect.anything());
+    expect(unwrapSentMaterial(1)).toEqual(state.material);
+  });
+
+  test('a repeated Create into a key that holds other material fails with the sentence', async () => {
+    state.key = holding();
+    kms.on(ImportKeyMaterialCommand).rejects(awsError('IncorrectKeyMaterialException'));
+    expect(await failure(create())).toMatch(/\(IncorrectKeyMaterialException\): KMS rejected the key material: it differs from the material this key already holds/);
   });
 
   test('wipes the SecretBinary the SDK returned once the material is wrapped', async () => {
-    const returned = new Uint8Array(material);
+    const returned = new Uint8Array(state.material);
     secrets.on(GetSecretValueCommand).resolves({ SecretBinary: returned });
     await handler(create());
-    expect(unwrapSentMaterial()).toEqual(material);
+    expect(unwrapSentMaterial()).toEqual(state.material);
     expect(returned.every((byte) => byte === 0)).toBe(true);
   });
 
-  test('makes exactly three API calls, the secret read and GetParametersForImport in parallel', async () => {
+  test('makes five calls: DescribeKey, the secret read and GetParametersForImport in parallel, the import, one confirming read', async () => {
     let inFlight = 0;
     let peak = 0;
-    const slow = <T>(value: T) => async () => {
+    const slow = <T>(value: () => T) => async () => {
       inFlight++; peak = Math.max(peak, inFlight);
       await new Promise((r) => setTimeout(r, 20));
       inFlight--;
-      return value;
+      return value();
     };
-    secrets.on(GetSecretValueCommand).callsFake(slow({ SecretBinary: new Uint8Array(material) }));
-    kms.on(GetParametersForImportCommand).callsFake(slow({ ImportToken: new Uint8Array(TOKEN), PublicKey: new Uint8Array(wrapping.publicKeyDer) }));
+    secrets.on(GetSecretValueCommand).callsFake(slow(() => ({ SecretBinary: new Uint8Array(state.material) })));
+    kms.on(GetParametersForImportCommand).callsFake(slow(() => ({ ImportToken: new Uint8Array(TOKEN), PublicKey: new Uint8Array(wrapping.publicKeyDer) })));
+    kms.on(DescribeKeyCommand).callsFake(slow(() => ({ KeyMetadata: { ...state.key } })));
     await handler(create());
-    expect(peak).toBe(2);
-    expect(secrets.calls().length + kms.calls().length).toBe(3);
+    expect(peak).toBe(3);
+    expect(secrets.calls().length + kms.calls().length).toBe(5);
+    expect(kmsCalls().slice(-2)).toEqual(['ImportKeyMaterial', 'DescribeKey']);
   });
 
   test('sends ValidTo in whole seconds with KEY_MATERIAL_EXPIRES', async () => {
     const validTo = new Date(Date.now() + 30 * 24 * 3600 * 1000);
     validTo.setUTCMilliseconds(789);
     await handler(create(props({ ValidTo: validTo.toISOString() })));
-    const input = kms.commandCalls(ImportKeyMaterialCommand)[0].args[0].input;
-    expect(input.ExpirationModel).toBe('KEY_MATERIAL_EXPIRES');
-    expect(input.ValidTo).toEqual(new Date(validTo.getTime() - 789));
-    expect((input.ValidTo as Date).getTime() % 1000).toBe(0);
+    expect(importInput().ExpirationModel).toBe('KEY_MATERIAL_EXPIRES');
+    expect(importInput().ValidTo).toEqual(new Date(validTo.getTime() - 789));
   });
 
   test('reads a JSON field holding base64, at the given version stage', async () => {
-    secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ material: material.toString('base64') }) });
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ material: state.material.toString('base64') }) });
     await handler(create(props({ JsonField: 'material', VersionStage: 'AWSPENDING' })));
     expect(secrets.commandCalls(GetSecretValueCommand)[0].args[0].input).toEqual({ SecretId: SECRET_ARN, VersionStage: 'AWSPENDING' });
-    expect(unwrapSentMaterial()).toEqual(material);
+    expect(unwrapSentMaterial()).toEqual(state.material);
   });
 
-  test('fetches a fresh token once when the first one expired', async () => {
-    kms.on(ImportKeyMaterialCommand)
-      .rejectsOnce(Object.assign(new Error('expired'), { name: 'ExpiredImportTokenException' }))
-      .resolves({ KeyId: KEY_ARN });
+  test('an expired token is replaced once: the fresh token and the fresh public key are used', async () => {
+    const fresh = wrappingKeyPair(2048);
+    const freshToken = Buffer.from('a-second-distinct-import-token');
+    kms.on(GetParametersForImportCommand)
+      .resolvesOnce({ ImportToken: new Uint8Array(TOKEN), PublicKey: new Uint8Array(wrapping.publicKeyDer) })
+      .resolves({ ImportToken: new Uint8Array(freshToken), PublicKey: new Uint8Array(fresh.publicKeyDer) });
+    kms.on(ImportKeyMaterialCommand).rejectsOnce(awsError('ExpiredImportTokenException')).callsFake(() => {
+      state.key = holding();
+      return {};
+    });
     await handler(create());
     expect(kms.commandCalls(GetParametersForImportCommand)).toHaveLength(2);
-    expect(kms.commandCalls(ImportKeyMaterialCommand)).toHaveLength(2);
-    expect(unwrapSentMaterial(1)).toEqual(material);
+    expect(Buffer.from(importInput(1).ImportToken!)).toEqual(freshToken);
+    expect(unwrapSentMaterial(1, fresh.privateKey)).toEqual(state.material);
+  });
+
+  test('an expiration that passed since synth is refused before any call', async () => {
+    const message = await failure(create(props({ ValidTo: '2020-01-01T00:00:00Z' })));
+    expect(message).toMatch(/expiration 2020-01-01T00:00:00Z is in the past.*Move the expiration forward/);
+    expect(kms.calls()).toHaveLength(0);
+    expect(secrets.calls()).toHaveLength(0);
+  });
+});
+
+describe('readiness: SUCCESS only once KMS reports the key Enabled with the requested expiration', () => {
+  test('reads again while KMS still reports PendingImport or the previous expiration', async () => {
+    const validTo = inDays(30);
+    const reports = [{ KeyState: 'PendingImport' }, holding(inDays(10)), holding(validTo)];
+    let reads = 0;
+    kms.on(DescribeKeyCommand).callsFake(() => ({ KeyMetadata: reads++ === 0 ? { KeyState: 'PendingImport' } : reports.shift() }));
+    const waits: number[] = [];
+    jest.spyOn(global, 'setTimeout').mockImplementation(((fn: () => void, ms: number) => { waits.push(ms); fn(); return 0; }) as never);
+    await handler(create(props({ ValidTo: validTo })));
+    expect(kmsCalls().filter((c) => c === 'DescribeKey')).toHaveLength(4);
+    expect(waits).toEqual(READY_RETRY_DELAYS_MS.slice(0, 2));
+  });
+
+  test('fails with a sentence when KMS never agrees, after the bounded wait', async () => {
+    kms.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: KEY_ARN, KeyState: 'PendingImport' } });
+    const message = await failure(create());
+    expect(message).toBe(`KMS accepted the material for key ${KEY_ARN}, but 32 s later DescribeKey still reports it PendingImport rather than Enabled `
+      + 'with material never expiring. KMS is eventually consistent: retry the deployment, which imports only if the key still needs it.');
+    expect(kms.commandCalls(DescribeKeyCommand)).toHaveLength(1 + READY_RETRY_DELAYS_MS.length + 1);
   });
 });
 
 describe('eventual consistency right after the key or the policies were created', () => {
-  const notFound = () => Object.assign(new Error('not yet'), { name: 'NotFoundException' });
-  const denied = () => Object.assign(new Error('not yet'), { name: 'AccessDeniedException' });
+  const notFound = () => awsError('NotFoundException');
 
-  test('a NotFoundException from GetParametersForImport on Create is retried until the key is visible', async () => {
-    kms.on(GetParametersForImportCommand).rejectsOnce(notFound()).rejectsOnce(notFound())
-      .resolves({ ImportToken: new Uint8Array(TOKEN), PublicKey: new Uint8Array(wrapping.publicKeyDer) });
-    const waits: number[] = [];
-    const result = await importKeyMaterial({ kms: new KMSClient({}), secrets: new SecretsManagerClient({}) }, withDefaults(props()), 'NEW_KEY_MATERIAL',
-      { sleep: async (ms) => { waits.push(ms); } });
-    expect(result.keyArn).toBe(KEY_ARN);
-    expect(waits).toEqual([1000, 2000]);
-    expect(kms.commandCalls(GetParametersForImportCommand)).toHaveLength(3);
-    expect(unwrapSentMaterial()).toEqual(material);
+  test.each([
+    ['GetParametersForImport', GetParametersForImportCommand],
+    ['DescribeKey', DescribeKeyCommand],
+  ])('a NotFoundException from %s on Create is retried until the key is visible', async (_name, command) => {
+    let misses = 2;
+    kms.on(command as typeof DescribeKeyCommand).callsFake((input) => {
+      if (misses-- > 0) throw notFound();
+      return command === DescribeKeyCommand ? { KeyMetadata: { ...state.key } } : { KeyId: input.KeyId, ImportToken: new Uint8Array(TOKEN), PublicKey: new Uint8Array(wrapping.publicKeyDer) };
+    });
+    const response = await success(create());
+    expect(response.PhysicalResourceId).toBe(KEY_ARN);
+    expect(kms.commandCalls(command as typeof DescribeKeyCommand).length).toBeGreaterThanOrEqual(3);
+    expect(unwrapSentMaterial()).toEqual(state.material);
   });
 
   test('an AccessDeniedException while a new secret policy propagates is retried, then reported', async () => {
-    secrets.on(GetSecretValueCommand).rejects(denied());
-    const message = await failure(create());
-    expect(message).toMatch(/\(AccessDeniedException\): the import handler may not read the secret/);
+    secrets.on(GetSecretValueCommand).rejects(awsError('AccessDeniedException'));
+    expect(await failure(create())).toMatch(/\(AccessDeniedException\): the import handler may not read the secret/);
     expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(CONSISTENCY_RETRY_DELAYS_MS.length + 1);
   });
 
-  test('a NotFoundException on a re-import is not retried: the key is gone', async () => {
-    kms.on(GetParametersForImportCommand).rejects(notFound());
-    const message = await failure(update(props(), props()));
-    expect(message).toMatch(/\(NotFoundException\): the KMS key does not exist/);
-    expect(kms.commandCalls(GetParametersForImportCommand)).toHaveLength(1);
+  test('a NotFoundException on an Update of the same key is not retried: the key is gone', async () => {
+    kms.on(DescribeKeyCommand).rejects(notFound());
+    expect(await failure(update(props({ ValidTo: inDays(9) }), props()))).toMatch(/^DescribeKey failed .*\(NotFoundException\): the KMS key does not exist/);
+    expect(kms.commandCalls(DescribeKeyCommand)).toHaveLength(1);
+  });
+
+  test.each(['NotFoundException', 'KMSInvalidStateException'])('ImportKeyMaterial answering %s right after creation is retried', async (name) => {
+    let misses = 2;
+    kms.on(ImportKeyMaterialCommand).callsFake((input) => {
+      if (misses-- > 0) throw awsError(name);
+      state.key = holding(undefined);
+      return { KeyId: input.KeyId };
+    });
+    await success(create());
+    expect(kms.commandCalls(ImportKeyMaterialCommand)).toHaveLength(3);
+  });
+
+  test('a KMSInvalidStateException that persists is reported after the bounded retries', async () => {
+    kms.on(ImportKeyMaterialCommand).rejects(awsError('KMSInvalidStateException'));
+    expect(await failure(create())).toMatch(/^ImportKeyMaterial failed .*\(KMSInvalidStateException\)/);
+    expect(kms.commandCalls(ImportKeyMaterialCommand)).toHaveLength(IMPORT_RETRY_DELAYS_MS.length + 1);
   });
 });
 
-describe('Update', () => {
-  test('a new expiration re-imports the same material into the same key, without deleting it', async () => {
-    const later = new Date(Date.now() + 60 * 24 * 3600 * 1000);
-    later.setUTCMilliseconds(0);
-    const response = await handler(update(props({ ValidTo: later.toISOString() }), props()));
+describe('Update converges instead of blindly re-importing', () => {
+  test('a new expiration re-imports the same material into the same key as EXISTING_KEY_MATERIAL, and confirms it', async () => {
+    state.key = holding(inDays(30));
+    const later = inDays(60);
+    const response = await handler(update(props({ ValidTo: later }), props({ ValidTo: inDays(30) })));
     expect(response.PhysicalResourceId).toBe(KEY_ARN);
-    const input = kms.commandCalls(ImportKeyMaterialCommand)[0].args[0].input;
-    expect(input).toMatchObject({ KeyId: KEY_ARN, ImportType: 'EXISTING_KEY_MATERIAL', ExpirationModel: 'KEY_MATERIAL_EXPIRES', ValidTo: later });
-    expect(kms.calls().map((c) => c.args[0].constructor.name)).toEqual(['GetParametersForImportCommand', 'ImportKeyMaterialCommand']);
+    expect(importInput()).toMatchObject({ KeyId: KEY_ARN, ImportType: 'EXISTING_KEY_MATERIAL', ExpirationModel: 'KEY_MATERIAL_EXPIRES', ValidTo: new Date(later) });
+    expect(kmsCalls().slice(-2)).toEqual(['ImportKeyMaterial', 'DescribeKey']);
+  });
+
+  test('nothing to do (same source, key Enabled with the requested expiration) makes no import', async () => {
+    const validTo = inDays(30);
+    state.key = holding(validTo);
+    const response = await handler(update(props({ ValidTo: validTo, WrappingKeySpec: 'RSA_4096' }), props({ ValidTo: validTo })));
+    expect(response).toEqual({ PhysicalResourceId: KEY_ARN, Data: { KeyArn: KEY_ARN, KeyId: expect.any(String), KeyMaterialId: MATERIAL_ID } });
+    expect(kms.commandCalls(ImportKeyMaterialCommand)).toHaveLength(0);
+    expect(secrets.calls().length + kms.calls().length).toBe(3);
+    expect(lastLog()).toMatchObject({ outcome: 'succeeded', imported: false, reason: expect.stringMatching(/Enabled with the requested expiration and the material source is unchanged/) });
+  });
+
+  test('the rollback of an update that failed because the secret changed succeeds without importing', async () => {
+    const oldProps = props({ ValidTo: inDays(30) });
+    const newProps = props({ ValidTo: inDays(60) });
+    state.key = holding(oldProps.ValidTo);
+    state.material = symmetricMaterial(); // the secret was rotated to other material
+    kms.on(ImportKeyMaterialCommand).rejects(awsError('IncorrectKeyMaterialException'));
+    expect(await failure(update(newProps, oldProps))).toMatch(/IncorrectKeyMaterialException/);
+    kms.resetHistory();
+    await handler(update(oldProps, newProps)); // CloudFormation's rollback: the old properties as a new Update
+    expect(kms.commandCalls(ImportKeyMaterialCommand)).toHaveLength(0);
+  });
+
+  test('a changed source is proven by importing from it, even when the key already has the requested expiration', async () => {
+    state.key = holding();
+    await handler(update(props({ VersionStage: 'escrow' }), props()));
+    expect(importInput()).toMatchObject({ ImportType: 'EXISTING_KEY_MATERIAL' });
+    kms.on(ImportKeyMaterialCommand).rejects(awsError('IncorrectKeyMaterialException'));
+    expect(await failure(update(props({ SecretId: `${SECRET_ARN}-copy` }), props()))).toMatch(/IncorrectKeyMaterialException/);
   });
 
   test.each([
-    ['a replaced key (no material yet)', props(), props({ KeyArn: KEY_ARN.replace('1234abcd', '9999abcd') })],
-    ['a rollback to the old key (which holds the material)', props({ KeyArn: KEY_ARN.replace('1234abcd', '9999abcd') }), props()],
-  ])('another key, as for %s, gets a new physical id and no ImportType: KMS decides NEW or EXISTING', async (_name, old, next) => {
-    const response = await handler(update(next, old));
-    expect(response.PhysicalResourceId).toBe(next.KeyArn);
-    expect(kms.commandCalls(ImportKeyMaterialCommand)[0].args[0].input.KeyId).toBe(next.KeyArn);
-    expect(kms.commandCalls(ImportKeyMaterialCommand)[0].args[0].input).not.toHaveProperty('ImportType', expect.anything());
+    ['an Update', true],
+    ['a Create', false],
+  ])('a requested expiration that has passed: %s succeeds without any call only if it is an Update', async (_name, isUpdate) => {
+    const past = new Date(Date.now() - 120_000).toISOString();
+    if (isUpdate) {
+      const response = await handler(update(props({ ValidTo: past }), props({ ValidTo: inDays(30) })));
+      expect(response).toEqual({ PhysicalResourceId: KEY_ARN, Data: { KeyArn: KEY_ARN, KeyId: expect.any(String) } });
+      expect(lastLog()).toMatchObject({ imported: false, reason: expect.stringMatching(/has passed, so it cannot be imported; the key keeps its material/) });
+    } else {
+      expect(await failure(create(props({ ValidTo: past })))).toMatch(/is in the past, so KMS would refuse the import/);
+    }
+    expect(kms.calls().length + secrets.calls().length).toBe(0);
+  });
+
+  test('a replaced key (no material yet) is imported with no ImportType: KMS chooses NEW', async () => {
+    const response = await handler(update(props({ KeyArn: OTHER_KEY_ARN }), props()));
+    expect(response.PhysicalResourceId).toBe(OTHER_KEY_ARN);
+    expect(importInput()).toMatchObject({ KeyId: OTHER_KEY_ARN });
+    expect(importInput()).not.toHaveProperty('ImportType', expect.anything());
+  });
+
+  test('the rollback of a replacement to the old key, which still holds its material, imports nothing', async () => {
+    state.key = holding();
+    const response = await handler(update(props(), props({ KeyArn: OTHER_KEY_ARN })));
+    expect(response.PhysicalResourceId).toBe(KEY_ARN);
+    expect(kms.commandCalls(ImportKeyMaterialCommand)).toHaveLength(0);
+  });
+
+  test('expired material (PendingImport after its ValidTo) is re-imported when the expiration moves forward', async () => {
+    const expired = new Date(Date.now() - 3600_000).toISOString();
+    state.key = { KeyId: KEY_ARN, KeyState: 'PendingImport' };
+    await handler(update(props({ ValidTo: inDays(30) }), props({ ValidTo: expired })));
+    expect(importInput()).toMatchObject({ ImportType: 'EXISTING_KEY_MATERIAL' });
+    expect(state.key.KeyState).toBe('Enabled');
+  });
+
+  test('material someone deleted (PendingImport before its expiration) is not brought back by a deploy', async () => {
+    state.key = { KeyId: KEY_ARN, KeyState: 'PendingImport' };
+    await handler(update(props({ ValidTo: inDays(60) }), props({ ValidTo: inDays(30) })));
+    await handler(update(props({ ValidTo: inDays(30) }), props()));
+    expect(kms.commandCalls(ImportKeyMaterialCommand)).toHaveLength(0);
+    expect(lastLog()).toMatchObject({ imported: false, reason: expect.stringMatching(/someone deleted it \(DeleteImportedKeyMaterial\), and a deploy does not bring it back/) });
   });
 
   test.each([
-    ['HMAC_256', () => Buffer.concat([material, material]), 'RSAES_OAEP_SHA_256'],
+    ['HMAC_256', () => Buffer.concat([state.material, state.material]), 'RSAES_OAEP_SHA_256'],
     ['RSA_2048', () => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'der', type: 'pkcs8' }), 'RSA_AES_KEY_WRAP_SHA_256'],
     ['ECC_NIST_P256', () => generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ format: 'der', type: 'pkcs8' }), 'RSAES_OAEP_SHA_256'],
   ])('%s keys are imported without ImportType, on Create and on Update', async (KeySpec, stored, WrappingAlgorithm) => {
     const der = stored();
     secrets.on(GetSecretValueCommand).callsFake(() => ({ SecretBinary: new Uint8Array(der) }));
     await handler(create(props({ KeySpec, WrappingAlgorithm })));
-    await handler(update(props({ KeySpec, WrappingAlgorithm }), props({ KeySpec, WrappingAlgorithm })));
+    await handler(update(props({ KeySpec, WrappingAlgorithm, ValidTo: inDays(5) }), props({ KeySpec, WrappingAlgorithm })));
     for (const call of kms.commandCalls(ImportKeyMaterialCommand)) expect(call.args[0].input.ImportType).toBeUndefined();
     expect(kms.commandCalls(ImportKeyMaterialCommand)).toHaveLength(2);
+  });
+});
+
+describe('a deploy never undoes an operator: Disabled and PendingDeletion keys', () => {
+  test.each([
+    ['Disabled', /^KMS key \S+ is Disabled, and a deploy never imports into a disabled key or enables it .* enable it \(aws kms enable-key --key-id \S+\), then deploy again\.$/],
+    ['PendingDeletion', /^KMS key \S+ is PendingDeletion, so it takes no import\. To keep the key, cancel its deletion \(aws kms cancel-key-deletion .*then deploy again\.$/],
+  ])('%s: an Update that needs an import fails with the sentence and imports nothing', async (keyState, sentence) => {
+    state.key = holding(inDays(30), keyState);
+    expect(await failure(update(props({ ValidTo: inDays(60) }), props({ ValidTo: inDays(30) })))).toMatch(sentence);
+    expect(await failure(create(props({ ValidTo: inDays(60) })))).toMatch(sentence);
+    expect(kms.commandCalls(ImportKeyMaterialCommand)).toHaveLength(0);
+    expect(state.key.KeyState).toBe(keyState);
+  });
+
+  test.each(['Disabled', 'PendingDeletion'])('%s: a request the key already satisfies (a rollback) succeeds with no import', async (keyState) => {
+    const validTo = inDays(30);
+    state.key = holding(validTo, keyState);
+    await handler(update(props({ ValidTo: validTo }), props({ ValidTo: inDays(60) })));
+    await handler(update(props({ ValidTo: validTo, VersionStage: 'other' }), props({ ValidTo: validTo })));
+    expect(kms.commandCalls(ImportKeyMaterialCommand)).toHaveLength(0);
+    expect(lastLog()).toMatchObject({ outcome: 'succeeded', imported: false });
   });
 });
 
@@ -203,7 +315,7 @@ describe('Delete', () => {
     ['an imported key', KEY_ARN],
     ['a Create that failed', 'AWSCDK::CustomResourceProviderFramework::CREATE_FAILED'],
   ])('succeeds without any API call for %s', async (_name, physicalId) => {
-    kms.onAnyCommand().rejects(Object.assign(new Error('gone'), { name: 'NotFoundException' }));
+    kms.onAnyCommand().rejects(awsError('NotFoundException'));
     const response = await handler({ RequestType: 'Delete', PhysicalResourceId: physicalId, ResourceProperties: props() });
     expect(response.PhysicalResourceId).toBe(physicalId);
     expect(kms.calls()).toHaveLength(0);
@@ -211,82 +323,3 @@ describe('Delete', () => {
   });
 });
 
-describe('errors become one actionable sentence', () => {
-  const kmsErrors: Array<[string, RegExp]> = [
-    ['DependencyTimeoutException', /timed out.*Retry the deployment/],
-    ['ExpiredImportTokenException', /expired.*Retry the deployment/],
-    ['IncorrectKeyMaterialException', /differs from the material this key already holds.*Put the original material back/],
-    ['InvalidArnException', /not a valid KMS key ARN/],
-    ['InvalidCiphertextException', /could not unwrap.*wrappingAlgorithm/],
-    ['InvalidImportTokenException', /import token.*does not belong to this key/],
-    ['KMSInternalException', /internal error.*Retry the deployment/],
-    ['KMSInvalidStateException', /state that does not accept imports.*Cancel its deletion or enable it/],
-    ['NotFoundException', /does not exist.*Restore the key, or remove/],
-    ['UnsupportedOperationException', /Origin is not EXTERNAL/],
-  ];
-
-  test.each(kmsErrors)('ImportKeyMaterial %s', async (name, expected) => {
-    kms.on(ImportKeyMaterialCommand).rejects(Object.assign(new Error(`raw KMS text ${TOKEN.toString('base64')}`), { name }));
-    const message = await failure(create());
-    expect(message).toMatch(new RegExp(`^ImportKeyMaterial failed for KMS key ${KEY_ARN} \\(${name}\\): `));
-    expect(message).toMatch(expected);
-    expect(message).not.toContain('raw KMS text');
-  });
-
-  test.each(kmsErrors.filter(([name]) => ['NotFoundException', 'KMSInvalidStateException', 'UnsupportedOperationException', 'InvalidArnException'].includes(name)))(
-    'GetParametersForImport %s', async (name, expected) => {
-      kms.on(GetParametersForImportCommand).rejects(Object.assign(new Error('raw'), { name }));
-      const message = await failure(create());
-      expect(message).toMatch(new RegExp(`^GetParametersForImport failed for KMS key ${KEY_ARN} \\(${name}\\): `));
-      expect(message).toMatch(expected);
-      expect(kms.commandCalls(ImportKeyMaterialCommand)).toHaveLength(0);
-    });
-
-  test.each([
-    ['ResourceNotFoundException', /does not exist.*fix the secret and versionStage/],
-    ['AccessDeniedException', /may not read the secret/],
-    ['DecryptionFailure', /could not decrypt the secret/],
-    ['InvalidRequestException', /scheduled for deletion.*RestoreSecret/],
-    ['InternalServiceError', /internal error.*Retry/],
-  ])('Secrets Manager %s', async (name, expected) => {
-    secrets.on(GetSecretValueCommand).rejects(Object.assign(new Error('raw'), { name }));
-    const message = await failure(create());
-    expect(message).toMatch(new RegExp(`^Could not read the key material from secret ${SECRET_ARN} \\(${name}\\): `));
-    expect(message).toMatch(expected);
-    expect(kms.commandCalls(ImportKeyMaterialCommand)).toHaveLength(0);
-  });
-
-  test('material of the wrong length is refused before any import, without echoing it', async () => {
-    const wrong = Buffer.concat([material, Buffer.from([1, 2, 3])]);
-    secrets.on(GetSecretValueCommand).resolves({ SecretString: wrong.toString('base64') });
-    const message = await failure(create());
-    expect(message).toBe('SYMMETRIC_DEFAULT key material must be exactly 32 bytes; found 35 bytes.');
-    expect(kms.commandCalls(ImportKeyMaterialCommand)).toHaveLength(0);
-    expectNoLeak(message + logged.join('\n'), wrong);
-  });
-
-  test('an expiration that passed since synth is refused before any call', async () => {
-    const message = await failure(create(props({ ValidTo: '2020-01-01T00:00:00Z' })));
-    expect(message).toMatch(/expiration 2020-01-01T00:00:00Z is in the past.*Move the expiration forward/);
-    expect(kms.calls()).toHaveLength(0);
-  });
-
-  test('an unexpected error is replaced by a generic message', async () => {
-    kms.on(ImportKeyMaterialCommand).rejects(new TypeError(`boom ${material.toString('hex')}`));
-    const message = await failure(create());
-    expect(message).toMatch(/\(TypeError\): an unexpected error occurred/);
-    expectNoLeak(message, material);
-  });
-});
-
-describe('nothing secret leaves the handler', () => {
-  test('logs, responses and errors never hold material, wrapped material or the import token', async () => {
-    const outputs: string[] = [];
-    outputs.push(JSON.stringify(await handler(create())));
-    const wrapped = Buffer.from(kms.commandCalls(ImportKeyMaterialCommand)[0].args[0].input.EncryptedKeyMaterial!);
-    kms.on(ImportKeyMaterialCommand).rejects(Object.assign(new Error('x'), { name: 'IncorrectKeyMaterialException' }));
-    outputs.push(await failure(update(props(), props())));
-    expectNoLeak(outputs.join('\n') + logged.join('\n'), material, wrapped, TOKEN);
-    expect(logged.length).toBeGreaterThan(0);
-  });
-});

@@ -4,96 +4,25 @@
  * only RSA_2048 wrapping keys, so these stacks choose WrappingKeySpec.RSA_2048.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  CreateKeyCommand, DecryptCommand, DescribeKeyCommand, EncryptCommand, KMSClient, ScheduleKeyDeletionCommand,
-} from '@aws-sdk/client-kms';
-import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { Stack } from 'aws-cdk-lib';
+import { CreateKeyCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
+import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { ImportedKmsKey, KeyMaterial, KeyMaterialExpiration, SecretKeyMaterialOptions, WrappingKeySpec } from '../../lib';
-import { EmulatedDeployment, Outcome, synthesize } from '../support/emulated-deployment';
-import { Emulators, startEmulators } from '../support/emulators';
+import { ImportedKmsKey, KeyMaterial, KeyMaterialExpiration, WrappingKeySpec } from '../../lib';
+import { EmulatedDeployment, synthesize } from '../support/emulated-deployment';
+import { EmulatorHarness, failureOf, KeySetup } from '../support/emulator-harness';
 import { expectNoLeak } from '../support/keys';
 
 jest.setTimeout(120_000);
 
-let emulators: Emulators;
-let kms: KMSClient;
-let secrets: SecretsManagerClient;
-/** Every piece of material these tests stored, for the leak scan at the end. */
-const materials: Buffer[] = [];
-/** Every outcome the handler reported. */
-const outcomes: Outcome[] = [];
-
-beforeAll(async () => {
-  emulators = await startEmulators();
-  const config = { region: emulators.env.AWS_REGION, credentials: { accessKeyId: 'emulator', secretAccessKey: 'emulator' } };
-  kms = new KMSClient({ ...config, endpoint: emulators.kmsEndpoint });
-  secrets = new SecretsManagerClient({ ...config, endpoint: emulators.secretsEndpoint });
-});
-afterAll(async () => {
-  kms?.destroy();
-  secrets?.destroy();
-  await emulators?.stop();
-});
-
-/** A date `days` ahead of this test file's start, in whole seconds. */
-const start = Math.floor(Date.now() / 1000) * 1000;
-const inDays = (days: number) => new Date(start + days * 86_400_000);
-
-function newMaterial(length = 32): Buffer {
-  const material = randomBytes(length);
-  materials.push(material);
-  return material;
-}
-
-async function newSecret(value: { SecretBinary?: Uint8Array; SecretString?: string }): Promise<string> {
-  const { ARN } = await secrets.send(new CreateSecretCommand({ Name: `material-${randomBytes(6).toString('hex')}`, ...value }));
-  return ARN!;
-}
-
-interface KeySetup {
-  readonly id: string;
-  readonly secretArn: string;
-  readonly options?: SecretKeyMaterialOptions;
-  readonly expiration?: KeyMaterialExpiration;
-}
-
-/** Synthesizes a stack with these keys and creates the keys in the emulator. */
-async function deploy(keys: KeySetup[]): Promise<EmulatedDeployment> {
-  const synthesized = synthesize((stack: Stack) => keys.forEach((k) => new ImportedKmsKey(stack, k.id, {
-    keyMaterial: KeyMaterial.fromSecret(secretsmanager.Secret.fromSecretCompleteArn(stack, `${k.id}Secret`, k.secretArn), k.options),
-    expiration: k.expiration,
-    wrappingKeySpec: WrappingKeySpec.RSA_2048,
-    description: `emulator test ${k.id}`,
-  })));
-  const deployment = new EmulatedDeployment(emulators, synthesized);
-  await deployment.createKeys(kms);
-  return deployment;
-}
-
-async function invoke(deployment: EmulatedDeployment, ...events: object[]): Promise<Outcome[]> {
-  const results = await deployment.invoke(...events);
-  outcomes.push(...results);
-  return results;
-}
-
-async function describe_(keyArn: string) {
-  return (await kms.send(new DescribeKeyCommand({ KeyId: keyArn }))).KeyMetadata!;
-}
-
-async function encrypt(keyArn: string, plaintext: Buffer): Promise<Uint8Array> {
-  return (await kms.send(new EncryptCommand({ KeyId: keyArn, Plaintext: plaintext }))).CiphertextBlob!;
-}
-
-async function decrypt(keyArn: string, ciphertext: Uint8Array): Promise<Buffer> {
-  return Buffer.from((await kms.send(new DecryptCommand({ KeyId: keyArn, CiphertextBlob: ciphertext }))).Plaintext!);
-}
-
-function failureOf(outcome: Outcome): string {
-  if (outcome.status !== 'FAILED') throw new Error(`expected FAILED, got ${JSON.stringify(outcome)}`);
-  return outcome.reason;
-}
+const h = new EmulatorHarness();
+const inDays = (days: number) => h.inDays(days);
+const newMaterial = (length?: number) => h.newMaterial(length);
+const newSecret = (value: { SecretBinary?: Uint8Array; SecretString?: string }) => h.newSecret(value);
+const deploy = (keys: KeySetup[]) => h.deploy(keys);
+const invoke = (deployment: EmulatedDeployment, ...events: object[]) => h.invoke(deployment, ...events);
+const describe_ = (keyArn: string) => h.describeKey(keyArn);
+const encrypt = (keyArn: string, plaintext: Buffer) => h.encrypt(keyArn, plaintext);
+const decrypt = (keyArn: string, ciphertext: Uint8Array) => h.decrypt(keyArn, ciphertext);
 
 test('1. Create imports from a binary secret, a base64 string secret and a JSON-field secret', async () => {
   const [binary, base64, json] = [newMaterial(), newMaterial(), newMaterial()];
@@ -146,7 +75,7 @@ test('2. An update that changes the expiration re-imports into the same key, usa
   expect(await decrypt(keyArn, await encrypt(keyArn, Buffer.from('after')))).toEqual(Buffer.from('after'));
 });
 
-test('3. An update after the secret changed to different material fails, and the key keeps its material', async () => {
+test('3. After the secret changed to other material, an update fails, the key keeps its material, and the rollback succeeds', async () => {
   const secretArn = await newSecret({ SecretBinary: newMaterial() });
   const deployment = await deploy([{ id: 'Key', secretArn, expiration: KeyMaterialExpiration.at(inDays(30)) }]);
   const oldProps = deployment.properties('Key');
@@ -154,13 +83,20 @@ test('3. An update after the secret changed to different material fails, and the
   const keyArn = deployment.keyArn('Key');
   const before = await encrypt(keyArn, Buffer.from('still readable'));
 
-  await secrets.send(new PutSecretValueCommand({ SecretId: secretArn, SecretBinary: newMaterial() }));
-  const [result] = await invoke(deployment, deployment.updateEvent({ ...oldProps, ValidTo: inDays(60).toISOString().replace('.000Z', 'Z') }, oldProps));
+  await h.secrets.send(new PutSecretValueCommand({ SecretId: secretArn, SecretBinary: newMaterial() }));
+  const newProps = { ...oldProps, ValidTo: h.validTo(60) };
+  const [result] = await invoke(deployment, deployment.updateEvent(newProps, oldProps));
   expect(failureOf(result)).toBe(`ImportKeyMaterial failed for KMS key ${keyArn} (IncorrectKeyMaterialException): KMS rejected the key material: `
-    + 'it differs from the material this key already holds, and a key only ever accepts its original material. '
-    + 'Put the original material back in the secret, or create a new ImportedKmsKey for the new material.');
+    + 'it differs from the material this key already holds, and a deploy only re-imports the key\'s own material (new material for a symmetric key '
+    + 'is a rotation, not a re-import: see README, "Changing the material"). Put the original material back in the secret or point versionStage at it, '
+    + 'or create a new ImportedKmsKey for the new material.');
+  expect((await describe_(keyArn)).ValidTo).toEqual(inDays(30));
+
+  // CloudFormation rolls back with the old properties; the secret still holds the other material.
+  const [rollback] = await invoke(deployment, deployment.updateEvent(oldProps, newProps));
+  expect(rollback).toMatchObject({ status: 'SUCCESS', response: { PhysicalResourceId: keyArn } });
   const metadata = await describe_(keyArn);
-  expect(metadata.KeyState).toBe('Enabled');
+  expect(metadata).toMatchObject({ KeyState: 'Enabled', ExpirationModel: 'KEY_MATERIAL_EXPIRES' });
   expect(metadata.ValidTo).toEqual(inDays(30));
   expect(await decrypt(keyArn, before)).toEqual(Buffer.from('still readable'));
 });
@@ -191,7 +127,7 @@ describe('4. bad input fails with a clear message', () => {
 
   test('a key that is not EXTERNAL', async () => {
     const deployment = await deploy([{ id: 'Key', secretArn: await newSecret({ SecretBinary: newMaterial() }) }]);
-    const { KeyMetadata } = await kms.send(new CreateKeyCommand({ Description: 'KMS-generated' }));
+    const { KeyMetadata } = await h.kms.send(new CreateKeyCommand({ Description: 'KMS-generated' }));
     const [result] = await invoke(deployment, deployment.createEvent('Key', { KeyArn: KeyMetadata!.Arn! }));
     expect(failureOf(result)).toMatch(new RegExp(`^GetParametersForImport failed for KMS key ${KeyMetadata!.Arn} \\(UnsupportedOperationException\\): `
       + 'the KMS key does not accept imported material: its Origin is not EXTERNAL'));
@@ -199,9 +135,10 @@ describe('4. bad input fails with a clear message', () => {
 
   test('a key pending deletion', async () => {
     const deployment = await deploy([{ id: 'Key', secretArn: await newSecret({ SecretBinary: newMaterial() }) }]);
-    await kms.send(new ScheduleKeyDeletionCommand({ KeyId: deployment.keyArn('Key'), PendingWindowInDays: 7 }));
+    await h.kms.send(new ScheduleKeyDeletionCommand({ KeyId: deployment.keyArn('Key'), PendingWindowInDays: 7 }));
     const [result] = await invoke(deployment, deployment.createEvent('Key'));
-    expect(failureOf(result)).toMatch(/\(KMSInvalidStateException\): the KMS key is in a state that does not accept imports .*Cancel its deletion/);
+    expect(failureOf(result)).toBe(`KMS key ${deployment.keyArn('Key')} is PendingDeletion, so it takes no import. To keep the key, cancel its deletion `
+      + `(aws kms cancel-key-deletion --key-id ${deployment.keyArn('Key')}), enable it if it held material (aws kms enable-key --key-id ${deployment.keyArn('Key')}), then deploy again.`);
   });
 });
 
@@ -244,7 +181,7 @@ test('6. 25 concurrent Creates for 25 keys all succeed', async () => {
 });
 
 test('7. no material (raw, hex or base64) ever appeared in handler output, responses or errors', () => {
-  expect(materials.length).toBeGreaterThan(30);
+  expect(h.materials.length).toBeGreaterThan(30);
   expect(EmulatedDeployment.transcript.join('').length).toBeGreaterThan(0);
-  expectNoLeak([...EmulatedDeployment.transcript, JSON.stringify(outcomes)].join('\n'), ...materials);
+  expectNoLeak([...EmulatedDeployment.transcript, JSON.stringify(h.outcomes)].join('\n'), ...h.materials);
 });

@@ -54,6 +54,8 @@ export type Outcome = { status: 'SUCCESS'; response: { PhysicalResourceId: strin
 export class EmulatedDeployment {
   /** Everything the handler processes printed and returned, for leak scans. */
   public static readonly transcript: string[] = [];
+  /** Environment for the handler process on top of the emulators' (e.g. a fault proxy's endpoint). */
+  public envOverrides: Record<string, string> = {};
   private readonly keyArns = new Map<string, string>();
 
   constructor(private readonly emulators: Emulators, private readonly synthesized: Synthesized) {}
@@ -97,7 +99,7 @@ export class EmulatedDeployment {
   /** Runs the synthesized bundle on `events` concurrently, in one fresh Node process. */
   public async invoke(...events: object[]): Promise<Outcome[]> {
     const child = spawn(process.execPath, [join(__dirname, 'run-bundle.js'), this.synthesized.bundle], {
-      env: { PATH: process.env.PATH ?? '', ...this.emulators.env }, stdio: ['pipe', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH ?? '', ...this.emulators.env, ...this.envOverrides }, stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';

@@ -1,0 +1,24 @@
+/**
+ * Readiness: CloudFormation hears SUCCESS only once KMS reports the key Enabled with the requested
+ * expiration, so the aliases, grants and consumers created next never meet a key that KMS still
+ * sees as PendingImport. One agreeing DescribeKey is enough (README, "Readiness").
+ */
+import type { KeyMetadata } from '@aws-sdk/client-kms';
+import type { ResolvedImportProperties } from '../lib/contract';
+import { ImportError, toImportError } from './errors';
+import { READY_RETRY_DELAYS_MS, Sleep } from './retry';
+import { Clients, describeKey, Expiration, hasExpiration } from './steps';
+
+export async function confirmReady(clients: Clients, props: ResolvedImportProperties, expiration: Expiration, wait: Sleep): Promise<KeyMetadata> {
+  for (let retry = 0; ; retry++) {
+    const key = await describeKey(clients, props.KeyArn).catch((error: unknown) => { throw toImportError(error, 'describe-key', props.KeyArn, props.SecretId); });
+    if (key.KeyState === 'Enabled' && hasExpiration(key, expiration)) return key;
+    if (retry >= READY_RETRY_DELAYS_MS.length) {
+      const waited = Math.round(READY_RETRY_DELAYS_MS.reduce((a, b) => a + b, 0) / 1000);
+      const wanted = expiration.validTo ? `expiring at ${expiration.validTo.toISOString()}` : 'never expiring';
+      throw new ImportError(`KMS accepted the material for key ${props.KeyArn}, but ${waited} s later DescribeKey still reports it ${key.KeyState ?? 'in no state'} `
+        + `rather than Enabled with material ${wanted}. KMS is eventually consistent: retry the deployment, which imports only if the key still needs it.`);
+    }
+    await wait(READY_RETRY_DELAYS_MS[retry]);
+  }
+}

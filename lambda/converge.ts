@@ -1,0 +1,156 @@
+/**
+ * Create and Update: bring the key to the requested state, importing only when needed.
+ *
+ * Round trip 1 reads the key (DescribeKey), the secret and fresh import parameters in parallel, so
+ * deciding costs no extra latency. When the key already satisfies the request, or must not be
+ * touched, nothing is imported (see plan.ts). Otherwise round trip 2 imports, and round trip 3
+ * confirms that KMS reports the key Enabled with the requested expiration.
+ */
+import type { KeyMetadata } from '@aws-sdk/client-kms';
+import type { ImportProperties, ResolvedImportProperties } from '../lib/contract';
+import { confirmReady } from './confirm';
+import { ImportError, Step, toImportError } from './errors';
+import { Plan, planImport, Request } from './plan';
+import { CONSISTENCY_RETRY_DELAYS_MS, IMPORT_RETRY_DELAYS_MS, Sleep, sleep } from './retry';
+import { Clients, describeKey, Expiration, getParameters, ImportParameters, ImportType, readMaterial, sendImport } from './steps';
+
+const MAX_VALIDITY_MS = 365 * 24 * 3600 * 1000;
+
+export interface ConvergeRequest {
+  readonly requestType: 'Create' | 'Update';
+  readonly props: ResolvedImportProperties;
+  readonly oldProps?: ImportProperties;
+}
+
+export interface ConvergeResult {
+  readonly keyArn: string;
+  readonly keyId: string;
+  /** The current KeyMaterialId, when KMS reported one. */
+  readonly keyMaterialId?: string;
+  /** Whether material was imported; when not, why not. */
+  readonly imported: boolean;
+  readonly reason?: string;
+}
+
+export interface ConvergeOptions {
+  /** The current time, for the expiration checks. */
+  readonly now?: Date;
+  /** How to wait between retries. */
+  readonly sleep?: Sleep;
+}
+
+/** Brings `request.props.KeyArn` to the requested state. Throws only ImportError. */
+export async function converge(clients: Clients, request: ConvergeRequest, options: ConvergeOptions = {}): Promise<ConvergeResult> {
+  const { props, requestType } = request;
+  const now = options.now ?? new Date();
+  const wait = options.sleep ?? sleep;
+  const result = (imported: boolean, extra: { keyMaterialId?: string; reason?: string } = {}): ConvergeResult =>
+    ({ keyArn: props.KeyArn, keyId: keyIdOf(props.KeyArn), imported, ...extra });
+
+  const validTo = parseValidTo(props.ValidTo);
+  if (validTo && validTo.getTime() <= now.getTime()) {
+    // KMS refuses a ValidTo in the past. On an Update this is the state CloudFormation rolls back to
+    // (or a template synthesized long ago): the key keeps what it holds, and the stack must not wedge.
+    if (requestType === 'Update') return result(false, { reason: `the requested expiration ${props.ValidTo} has passed, so it cannot be imported; the key keeps its material and expiration` });
+    throw new ImportError(`The expiration ${props.ValidTo} is in the past, so KMS would refuse the import. Move the expiration forward, or use KeyMaterialExpiration.never(), and deploy again.`);
+  }
+  if (validTo && validTo.getTime() - now.getTime() > MAX_VALIDITY_MS) {
+    throw new ImportError(`The expiration ${props.ValidTo} is more than 365 days away, so KMS would refuse the import. Choose an earlier date and deploy again.`);
+  }
+  const expiration: Expiration = { validTo };
+  // A key the previous deployment did not import into may be new, and may not be visible everywhere yet.
+  const keyMayBeNew = !(requestType === 'Update' && request.oldProps?.KeyArn === props.KeyArn);
+  const first = await firstRoundTrip(clients, { ...request, expiration, now }, keyMayBeNew, wait);
+  if (first.plan.action === 'skip') return result(false, { reason: first.plan.reason, keyMaterialId: first.key.CurrentKeyMaterialId });
+  if (first.plan.action === 'fail') throw new ImportError(first.plan.message);
+
+  const { material, parameters } = first;
+  let keyMaterialId: string | undefined;
+  try {
+    keyMaterialId = await importWithRetries(clients, props, material!, parameters!, expiration, first.plan.importType, keyMayBeNew, wait);
+  } finally {
+    material!.fill(0);
+  }
+  const ready = await confirmReady(clients, props, expiration, wait);
+  return result(true, { keyMaterialId: keyMaterialId ?? ready.CurrentKeyMaterialId });
+}
+
+interface FirstRoundTrip {
+  readonly plan: Plan;
+  readonly key: KeyMetadata;
+  /** Present when the plan is to import. */
+  readonly material?: Buffer;
+  readonly parameters?: ImportParameters;
+}
+
+/**
+ * Round trip 1: DescribeKey, the secret and GetParametersForImport in parallel. The key decides
+ * first: a request it already satisfies succeeds whatever the secret holds now (that is what lets a
+ * rollback succeed after the secret changed). Failures caused by eventual consistency are retried.
+ */
+async function firstRoundTrip(clients: Clients, request: Request, keyMayBeNew: boolean, wait: Sleep): Promise<FirstRoundTrip> {
+  const props = request.props as ResolvedImportProperties;
+  for (let retry = 0; ; retry++) {
+    const [key, secret, parameters] = await Promise.allSettled([
+      describeKey(clients, props.KeyArn), readMaterial(clients, props), getParameters(clients, props),
+    ]);
+    let failure: [Step, unknown];
+    if (key.status === 'rejected') {
+      failure = ['describe-key', key.reason];
+    } else {
+      const plan = planImport(request, key.value);
+      if (plan.action === 'import' && secret.status === 'fulfilled' && parameters.status === 'fulfilled') {
+        return { plan, key: key.value, material: secret.value, parameters: parameters.value };
+      }
+      if (plan.action !== 'import') {
+        if (secret.status === 'fulfilled') secret.value.fill(0);
+        return { plan, key: key.value };
+      }
+      failure = secret.status === 'rejected' ? ['read-secret', secret.reason] : ['get-parameters', (parameters as PromiseRejectedResult).reason];
+    }
+    if (secret.status === 'fulfilled') secret.value.fill(0);
+    const [step, error] = failure;
+    const name = (error as Error | undefined)?.name;
+    const settling = name === 'AccessDeniedException' || (name === 'NotFoundException' && step !== 'read-secret' && keyMayBeNew);
+    if (!settling || retry >= CONSISTENCY_RETRY_DELAYS_MS.length) throw toImportError(error, step, props.KeyArn, props.SecretId);
+    await wait(CONSISTENCY_RETRY_DELAYS_MS[retry]);
+  }
+}
+
+/**
+ * Round trip 2: the import. A token that expired in between is replaced once with a fresh one (and
+ * the material wrapped again under its public key); a KMS host that has not seen the key yet is
+ * given a few seconds.
+ */
+async function importWithRetries(clients: Clients, props: ResolvedImportProperties, material: Buffer, firstParameters: ImportParameters,
+  expiration: Expiration, importType: ImportType, keyMayBeNew: boolean, wait: Sleep): Promise<string | undefined> {
+  let parameters = firstParameters;
+  let refreshed = false;
+  for (let retry = 0; ; ) {
+    try {
+      return await sendImport(clients, props, material, parameters, expiration, importType);
+    } catch (error) {
+      const name = (error as Error | undefined)?.name;
+      if (name === 'ExpiredImportTokenException' && !refreshed) {
+        refreshed = true;
+        parameters = await getParameters(clients, props).catch((e: unknown) => { throw toImportError(e, 'get-parameters', props.KeyArn, props.SecretId); });
+        continue;
+      }
+      const settling = name === 'KMSInvalidStateException' || (name === 'NotFoundException' && keyMayBeNew);
+      if (!settling || retry >= IMPORT_RETRY_DELAYS_MS.length) throw toImportError(error, 'import', props.KeyArn, props.SecretId);
+      await wait(IMPORT_RETRY_DELAYS_MS[retry++]);
+    }
+  }
+}
+
+/** The requested ValidTo in whole seconds, or undefined when the material never expires. */
+function parseValidTo(validTo: string | undefined): Date | undefined {
+  if (!validTo) return undefined;
+  const date = new Date(validTo);
+  if (Number.isNaN(date.getTime())) throw new ImportError(`ValidTo '${validTo}' is not an ISO-8601 date. Use KeyMaterialExpiration.at(date).`);
+  return new Date(Math.floor(date.getTime() / 1000) * 1000);
+}
+
+function keyIdOf(keyArn: string): string {
+  return keyArn.slice(keyArn.lastIndexOf('/') + 1);
+}
