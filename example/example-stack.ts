@@ -1,4 +1,4 @@
-import { Stack, StackProps, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -12,10 +12,12 @@ export interface ExampleStackProps extends StackProps {
 
 /**
  * The README's example: a BYOK key whose material lives in Secrets Manager, used by a role and
- * as the default encryption key of an S3 bucket.
+ * as the default encryption key of an S3 bucket; and a key with a rolling expiration (a dead man's
+ * switch: it lapses within 30 days unless the stack's schedule keeps renewing it), with an alarm.
  */
 export class ExampleStack extends Stack {
   public readonly key: ImportedKmsKey;
+  public readonly sessionKey: ImportedKmsKey;
 
   constructor(scope: Construct, id: string, props: ExampleStackProps = {}) {
     super(scope, id, props);
@@ -27,6 +29,14 @@ export class ExampleStack extends Stack {
       alias: 'alias/payments',
       description: 'Payments data key (BYOK)',
     });
+
+    this.sessionKey = new ImportedKmsKey(this, 'SessionKey', {
+      keyMaterial: KeyMaterial.fromSecret(secretsmanager.Secret.fromSecretNameV2(this, 'SessionMaterial', 'prod/sessions/kms-material')),
+      expiration: KeyMaterialExpiration.rolling(Duration.days(30)),
+      alias: 'alias/sessions',
+      description: 'Session tokens key (BYOK, renewed daily, lapses within 30 days if renewals stop)',
+    });
+    this.sessionKey.addMaterialExpirationAlarm('SessionKeyExpiryAlarm');
 
     const role = new iam.Role(this, 'PaymentsRole', {
       assumedBy: new iam.AccountRootPrincipal(),

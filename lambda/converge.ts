@@ -20,6 +20,8 @@ export interface ConvergeRequest {
   readonly requestType: 'Create' | 'Update';
   readonly props: ResolvedImportProperties;
   readonly oldProps?: ImportProperties;
+  /** A scheduled renewal of a rolling expiration: always re-import, never fail on an operator's state. */
+  readonly renewal?: boolean;
 }
 
 export interface ConvergeResult {
@@ -47,17 +49,13 @@ export async function converge(clients: Clients, request: ConvergeRequest, optio
   const result = (imported: boolean, extra: { keyMaterialId?: string; reason?: string } = {}): ConvergeResult =>
     ({ keyArn: props.KeyArn, keyId: keyIdOf(props.KeyArn), imported, ...extra });
 
-  const validTo = parseValidTo(props.ValidTo);
-  if (validTo && validTo.getTime() <= now.getTime()) {
+  const expiration = requestedExpiration(request, now);
+  if (expiration === 'passed') {
     // KMS refuses a ValidTo in the past. On an Update this is the state CloudFormation rolls back to
     // (or a template synthesized long ago): the key keeps what it holds, and the stack must not wedge.
     if (requestType === 'Update') return result(false, { reason: `the requested expiration ${props.ValidTo} has passed, so it cannot be imported; the key keeps its material and expiration` });
     throw new ImportError(`The expiration ${props.ValidTo} is in the past, so KMS would refuse the import. Move the expiration forward, or use KeyMaterialExpiration.never(), and deploy again.`);
   }
-  if (validTo && validTo.getTime() - now.getTime() > MAX_VALIDITY_MS) {
-    throw new ImportError(`The expiration ${props.ValidTo} is more than 365 days away, so KMS would refuse the import. Choose an earlier date and deploy again.`);
-  }
-  const expiration: Expiration = { validTo };
   // A key the previous deployment did not import into may be new, and may not be visible everywhere yet.
   const keyMayBeNew = !(requestType === 'Update' && request.oldProps?.KeyArn === props.KeyArn);
   const first = await firstRoundTrip(clients, { ...request, expiration, now }, keyMayBeNew, wait);
@@ -120,7 +118,7 @@ async function firstRoundTrip(clients: Clients, request: Request, keyMayBeNew: b
 /**
  * Round trip 2: the import. A token that expired in between is replaced once with a fresh one (and
  * the material wrapped again under its public key); a KMS host that has not seen the key yet is
- * given a few seconds.
+ * given a few seconds, and so is a key policy that was just updated.
  */
 async function importWithRetries(clients: Clients, props: ResolvedImportProperties, material: Buffer, firstParameters: ImportParameters,
   expiration: Expiration, importType: ImportType, keyMayBeNew: boolean, wait: Sleep): Promise<string | undefined> {
@@ -136,19 +134,43 @@ async function importWithRetries(clients: Clients, props: ResolvedImportProperti
         parameters = await getParameters(clients, props).catch((e: unknown) => { throw toImportError(e, 'get-parameters', props.KeyArn, props.SecretId); });
         continue;
       }
-      const settling = name === 'KMSInvalidStateException' || (name === 'NotFoundException' && keyMayBeNew);
+      // AccessDenied: the key policy's guardrails follow the configuration, so an update may have
+      // just changed the statement that allows this very import.
+      const settling = name === 'KMSInvalidStateException' || name === 'AccessDeniedException' || (name === 'NotFoundException' && keyMayBeNew);
       if (!settling || retry >= IMPORT_RETRY_DELAYS_MS.length) throw toImportError(error, 'import', props.KeyArn, props.SecretId);
       await wait(IMPORT_RETRY_DELAYS_MS[retry++]);
     }
   }
 }
 
-/** The requested ValidTo in whole seconds, or undefined when the material never expires. */
-function parseValidTo(validTo: string | undefined): Date | undefined {
-  if (!validTo) return undefined;
-  const date = new Date(validTo);
-  if (Number.isNaN(date.getTime())) throw new ImportError(`ValidTo '${validTo}' is not an ISO-8601 date. Use KeyMaterialExpiration.at(date).`);
-  return new Date(Math.floor(date.getTime() / 1000) * 1000);
+/**
+ * The expiration to import, in whole seconds: a fixed ValidTo, `RollingValidity` seconds from now
+ * (satisfied by material renewed within the last `RenewalInterval`, except on a renewal), or none;
+ * 'passed' for a fixed ValidTo that is no longer in the future.
+ */
+function requestedExpiration(request: ConvergeRequest, now: Date): Expiration | 'passed' {
+  const { ValidTo, RollingValidity, RenewalInterval } = request.props;
+  const wholeSeconds = (ms: number) => new Date(Math.floor(ms / 1000) * 1000);
+  let validTo: Date;
+  let notBefore: Date;
+  if (RollingValidity) {
+    validTo = wholeSeconds(now.getTime() + Number(RollingValidity) * 1000);
+    notBefore = request.renewal ? validTo : new Date(validTo.getTime() - Number(RenewalInterval ?? 0) * 1000);
+    if (Number.isNaN(validTo.getTime()) || Number.isNaN(notBefore.getTime())) {
+      throw new ImportError(`RollingValidity '${RollingValidity}' / RenewalInterval '${RenewalInterval}' are not numbers of seconds. Use KeyMaterialExpiration.rolling(validity).`);
+    }
+  } else if (ValidTo) {
+    const date = new Date(ValidTo);
+    if (Number.isNaN(date.getTime())) throw new ImportError(`ValidTo '${ValidTo}' is not an ISO-8601 date. Use KeyMaterialExpiration.at(date).`);
+    if (date.getTime() <= now.getTime()) return 'passed';
+    validTo = notBefore = wholeSeconds(date.getTime());
+  } else {
+    return {};
+  }
+  if (validTo.getTime() - now.getTime() > MAX_VALIDITY_MS) {
+    throw new ImportError(`The expiration ${ValidTo ?? validTo.toISOString()} is more than 365 days away, so KMS would refuse the import. Choose an earlier date and deploy again.`);
+  }
+  return { validTo, notBefore };
 }
 
 function keyIdOf(keyArn: string): string {

@@ -4,9 +4,10 @@
  */
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { ATTRIBUTE, ImportProperties, withDefaults } from '../lib/contract';
+import { ATTRIBUTE, ImportProperties, RenewalEvent, withDefaults } from '../lib/contract';
 import { converge, ConvergeResult } from './converge';
 import { ImportError } from './errors';
+import { renew, RenewalSummary } from './renew';
 import { Clients } from './steps';
 
 /**
@@ -34,7 +35,15 @@ export interface ProviderResponse {
   readonly Data?: Record<string, string>;
 }
 
-export const handler = async (event: ProviderEvent): Promise<ProviderResponse> => {
+export async function handler(event: RenewalEvent): Promise<RenewalSummary>;
+export async function handler(event: ProviderEvent): Promise<ProviderResponse>;
+export async function handler(event: ProviderEvent | RenewalEvent): Promise<ProviderResponse | RenewalSummary> {
+  // The stack's renewal schedule (rolling expirations) sends the keys to renew.
+  if ('ImportedKmsKeyRenewal' in event) return renew(clients, event.ImportedKmsKeyRenewal, log);
+  return onCloudFormationEvent(event);
+}
+
+async function onCloudFormationEvent(event: ProviderEvent): Promise<ProviderResponse> {
   const keyArn = event.ResourceProperties.KeyArn;
   try {
     if (event.RequestType === 'Delete') {
@@ -54,7 +63,7 @@ export const handler = async (event: ProviderEvent): Promise<ProviderResponse> =
     log({ requestType: event.RequestType, keyArn, outcome: 'failed', reason: safe.message });
     throw safe;
   }
-};
+}
 
 function respond(result: ConvergeResult): ProviderResponse {
   const data: Record<string, string> = { [ATTRIBUTE.KEY_ARN]: result.keyArn, [ATTRIBUTE.KEY_ID]: result.keyId };
@@ -62,7 +71,7 @@ function respond(result: ConvergeResult): ProviderResponse {
   return { PhysicalResourceId: result.keyArn, Data: data };
 }
 
-/** One JSON line per event: what was asked, the outcome, and why (a sentence, never material). */
-function log(entry: { requestType: string; keyArn: string; outcome: string; imported?: boolean; reason?: string }): void {
+/** One JSON line per event (per key for a renewal): what was asked, the outcome, and why (a sentence, never material). */
+function log(entry: object): void {
   console.log(JSON.stringify(entry));
 }

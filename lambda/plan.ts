@@ -16,6 +16,8 @@ export interface Request {
   readonly oldProps?: ImportProperties;
   readonly expiration: Expiration;
   readonly now: Date;
+  /** A scheduled renewal rather than a CloudFormation request. */
+  readonly renewal?: boolean;
 }
 
 export type Plan =
@@ -38,6 +40,8 @@ export function planImport(request: Request, key: KeyMetadata): Plan {
     case 'PendingDeletion':
       // Never imported into: an import would not undo the operator's action, and must not try.
       if (holdsExpiration) return { action: 'skip', reason: `the key is ${key.KeyState} and already holds material with the requested expiration; nothing to import` };
+      // A renewal leaves the key to lapse: that is what the operator chose, not a failed renewal.
+      if (request.renewal) return { action: 'skip', reason: `the key is ${key.KeyState}, so it is not renewed and its material lapses at its expiration` };
       return { action: 'fail', message: stateSentence(keyArn, key.KeyState) };
     case 'Enabled':
       if (request.requestType === 'Update' && holdsExpiration && sourceUnchanged(props, oldProps)) {

@@ -22,9 +22,14 @@ export interface ImportParameters {
 /** NEW_KEY_MATERIAL, EXISTING_KEY_MATERIAL, or undefined to let KMS decide. */
 export type ImportType = 'NEW_KEY_MATERIAL' | 'EXISTING_KEY_MATERIAL' | undefined;
 
-/** The expiration asked for: ValidTo in whole seconds, or undefined when the material never expires. */
+/**
+ * The expiration asked for: the ValidTo to import (whole seconds; undefined when the material never
+ * expires), and the earliest ValidTo that already satisfies the request (a rolling expiration renewed
+ * within its interval; the same as validTo otherwise).
+ */
 export interface Expiration {
   readonly validTo?: Date;
+  readonly notBefore?: Date;
 }
 
 /** Reads the secret and returns the material as KMS must receive it. The caller zeroes it. */
@@ -69,9 +74,10 @@ export async function sendImport(clients: Clients, props: ImportProperties, mate
   return response.KeyMaterialId;
 }
 
-/** True when KMS reports the key's material with exactly this expiration (whole seconds). */
+/** True when KMS reports the key's material with an expiration that satisfies the request (whole seconds). */
 export function hasExpiration(key: KeyMetadata, expiration: Expiration): boolean {
   if (!expiration.validTo) return key.ExpirationModel === 'KEY_MATERIAL_DOES_NOT_EXPIRE';
-  return key.ExpirationModel === 'KEY_MATERIAL_EXPIRES' && key.ValidTo !== undefined
-    && Math.floor(new Date(key.ValidTo).getTime() / 1000) === Math.floor(expiration.validTo.getTime() / 1000);
+  if (key.ExpirationModel !== 'KEY_MATERIAL_EXPIRES' || key.ValidTo === undefined) return false;
+  const seconds = (date: Date) => Math.floor(new Date(date).getTime() / 1000);
+  return seconds(key.ValidTo) >= seconds(expiration.notBefore ?? expiration.validTo) && seconds(key.ValidTo) <= seconds(expiration.validTo);
 }

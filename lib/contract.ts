@@ -25,8 +25,12 @@ export interface ImportProperties {
   readonly VersionStage?: string;
   /** How a SecretString is encoded: AUTO, BASE64, HEX or PEM. */
   readonly Encoding?: string;
-  /** Expiration of the imported material, ISO-8601 in whole seconds; absent when it never expires. */
+  /** Expiration of the imported material, ISO-8601 in whole seconds; absent when it never expires or rolls. */
   readonly ValidTo?: string;
+  /** Rolling expiration: seconds from each import or renewal to ValidTo. */
+  readonly RollingValidity?: string;
+  /** Rolling expiration: seconds between renewals. */
+  readonly RenewalInterval?: string;
   /** Spec of the RSA wrapping key KMS generates; RSA_4096 when absent. */
   readonly WrappingKeySpec?: string;
   /** Wrapping algorithm; the key spec's default (see defaultWrappingAlgorithm) when absent. */
@@ -60,6 +64,11 @@ export function withoutDefaults(props: ResolvedImportProperties): ImportProperti
     WrappingKeySpec: WrappingKeySpec === defaults.WrappingKeySpec ? undefined : WrappingKeySpec,
     WrappingAlgorithm: WrappingAlgorithm === defaults.WrappingAlgorithm ? undefined : WrappingAlgorithm,
   };
+}
+
+/** A scheduled renewal of rolling keys: the import properties of each key, as in the template. */
+export interface RenewalEvent {
+  readonly ImportedKmsKeyRenewal: ImportProperties[];
 }
 
 /** Attributes the handler returns in Data (never material, wrapped material or tokens). */

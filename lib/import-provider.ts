@@ -9,6 +9,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, DependencyGroup, IDependable } from 'constructs';
 import { KeyMaterial } from './key-material';
 import { resolvedLengthUpperBound } from './policy-size';
+import { RenewalSchedule } from './renewal-schedule';
 
 /** Construct id of the one provider per stack. */
 const PROVIDER_ID = 'ImportedKmsKeyProvider';
@@ -21,8 +22,14 @@ const MANAGED_POLICY_BUDGET = 6144 - 512;
 /** IAM's default quota of managed policies attached to one role. */
 const MANAGED_POLICIES_PER_ROLE = 10;
 
-/** The KMS actions the handler needs (and all it gets), granted in each served key's own key policy. */
-export const HANDLER_KMS_ACTIONS = ['kms:DescribeKey', 'kms:GetParametersForImport', 'kms:ImportKeyMaterial'];
+/** What the handler may import into a key: its key policy allows nothing else, even to the handler. */
+export interface ImportGuardrails {
+  readonly wrappingKeySpec: string;
+  readonly wrappingAlgorithm: string;
+  readonly expirationModel: 'KEY_MATERIAL_EXPIRES' | 'KEY_MATERIAL_DOES_NOT_EXPIRE';
+  /** The latest ValidTo allowed, for a fixed expiration. */
+  readonly latestValidTo?: Date;
+}
 /**
  * The handler's timeout: room for its bounded waits (eventual consistency after CreateKey, the
  * import, readiness) and the SDK's own retries, which a construct test adds up.
@@ -56,6 +63,8 @@ export class ImportProvider extends Construct {
   public readonly serviceToken: string;
   /** The handler function's role. */
   public readonly role: iam.Role;
+  private readonly handler: lambda.Function;
+  private renewalSchedule?: RenewalSchedule;
   private readonly secretPolicies: SecretPolicy[] = [];
   private readonly policyByGrant = new Map<string, iam.ManagedPolicy>();
 
@@ -75,7 +84,7 @@ export class ImportProvider extends Construct {
     const handlerLogs = new logs.LogGroup(this, 'HandlerLogs', { retention: logs.RetentionDays.ONE_YEAR });
     handlerLogs.grantWrite(this.role);
 
-    const handler = new lambda.Function(this, 'Handler', {
+    const handler = this.handler = new lambda.Function(this, 'Handler', {
       description: 'ImportedKmsKey: imports key material from Secrets Manager into KMS',
       runtime,
       architecture: lambda.Architecture.ARM_64,
@@ -106,17 +115,33 @@ export class ImportProvider extends Construct {
     });
   }
 
+  /** The schedule that renews rolling expirations, created with the first rolling key. */
+  public get renewals(): RenewalSchedule {
+    this.renewalSchedule ??= new RenewalSchedule(this, 'Renewal', this.handler);
+    return this.renewalSchedule;
+  }
+
   /**
-   * Lets the handler import into `key` from the secret of `material`. Returns what the import
-   * must wait for: the policies that let the handler read the secret.
+   * Lets the handler import into `key` from the secret of `material`, within `guardrails`. Returns
+   * what the import must wait for: the policies that let the handler read the secret.
+   *
+   * The key policy statements carry KMS's condition keys, so even the handler's own role can only
+   * import as configured: with this wrapping key spec and algorithm, this expiration model and, for
+   * a fixed date, no later ValidTo.
    */
-  public serve(key: kms.Key, material: KeyMaterial): IDependable {
-    key.addToResourcePolicy(new iam.PolicyStatement({
-      sid: 'AllowImportedKmsKeyHandler',
-      principals: [this.role],
-      actions: HANDLER_KMS_ACTIONS,
-      resources: ['*'],
+  public serve(key: kms.Key, material: KeyMaterial, guardrails: ImportGuardrails): IDependable {
+    const allow = (sid: string, action: string, conditions?: Record<string, Record<string, string>>) => key.addToResourcePolicy(new iam.PolicyStatement({
+      sid, principals: [this.role], actions: [action], resources: ['*'], conditions,
     }));
+    allow('AllowImportedKmsKeyHandlerDescribe', 'kms:DescribeKey');
+    allow('AllowImportedKmsKeyHandlerParameters', 'kms:GetParametersForImport', {
+      StringEquals: { 'kms:WrappingKeySpec': guardrails.wrappingKeySpec, 'kms:WrappingAlgorithm': guardrails.wrappingAlgorithm },
+    });
+    allow('AllowImportedKmsKeyHandlerImport', 'kms:ImportKeyMaterial', {
+      StringEquals: { 'kms:ExpirationModel': guardrails.expirationModel },
+      // KMS documents kms:ValidTo as seconds since the epoch, compared with NumericLessThanEquals.
+      ...(guardrails.latestValidTo ? { NumericLessThanEquals: { 'kms:ValidTo': String(guardrails.latestValidTo.getTime() / 1000) } } : {}),
+    });
 
     const secret = material.secret;
     const secretArn = secret.secretFullArn ?? `${secret.secretArn}-??????`;

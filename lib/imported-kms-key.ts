@@ -1,4 +1,6 @@
-import { CustomResource, Duration, RemovalPolicy, Resource, Validations } from 'aws-cdk-lib';
+import { Annotations, CustomResource, Duration, RemovalPolicy, Resource, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -6,12 +8,33 @@ import { Construct } from 'constructs';
 import { ATTRIBUTE, IMPORT_RESOURCE_TYPE, withoutDefaults } from './contract';
 import { ImportProvider } from './import-provider';
 import { KeyMaterial, KeyMaterialEncoding } from './key-material';
-import { KeyMaterialExpiration } from './key-material-expiration';
+import { KeyMaterialExpiration, MAX_VALIDITY_DAYS } from './key-material-expiration';
 import { defaultWrappingAlgorithm, importConfigurationProblem, IMPORTABLE_KEY_SPECS } from './key-spec-rules';
 import { WrappingAlgorithm, WrappingKeySpec } from './wrapping';
 
-/** KMS accepts a ValidTo at most this far ahead of the import. */
-const MAX_VALIDITY_DAYS = 365;
+/** Options of the alarm on a key's material expiration. */
+export interface MaterialExpirationAlarmOptions {
+  /**
+   * Alarm when the material expires within this time.
+   *
+   * @default - 30 days for a fixed expiration; three renewal intervals for a rolling one
+   */
+  readonly threshold?: Duration;
+
+  /**
+   * The alarm's name.
+   *
+   * @default - a name CloudFormation generates
+   */
+  readonly alarmName?: string;
+
+  /**
+   * The alarm's description.
+   *
+   * @default - says which key, and what to do
+   */
+  readonly alarmDescription?: string;
+}
 
 /**
  * Properties of an ImportedKmsKey.
@@ -135,6 +158,7 @@ export class ImportedKmsKey extends Resource implements kms.IKey {
   public readonly key: kms.Key;
   /** Grant methods for this key. */
   public readonly grants: kms.KeyGrants;
+  private readonly expiration: KeyMaterialExpiration;
   private aliasCount = 0;
 
   constructor(scope: Construct, id: string, props: ImportedKmsKeyProps) {
@@ -145,7 +169,8 @@ export class ImportedKmsKey extends Resource implements kms.IKey {
     const wrappingAlgorithm = props.wrappingAlgorithm ?? defaultWrappingAlgorithm(keySpec);
     const problem = importConfigurationProblem(keySpec, keyUsage, wrappingKeySpec, wrappingAlgorithm);
     if (problem) throw new Error(`ImportedKmsKey ${this.node.path}: ${problem}`);
-    const validTo = props.expiration?.validTo;
+    this.expiration = props.expiration ?? KeyMaterialExpiration.never();
+    const { validTo, validity, renewalInterval } = this.expiration;
     if (validTo) this.validateExpiration(validTo, new Date());
 
     this.key = new kms.Key(this, 'Resource', {
@@ -165,7 +190,11 @@ export class ImportedKmsKey extends Resource implements kms.IKey {
     });
 
     const provider = ImportProvider.of(this, props.handlerRuntime);
-    const secretAccess = provider.serve(this.key, props.keyMaterial);
+    const secretAccess = provider.serve(this.key, props.keyMaterial, {
+      wrappingKeySpec, wrappingAlgorithm,
+      expirationModel: validTo || validity ? 'KEY_MATERIAL_EXPIRES' : 'KEY_MATERIAL_DOES_NOT_EXPIRE',
+      latestValidTo: validTo,
+    });
     const material = props.keyMaterial;
     const properties = withoutDefaults({
       KeyArn: this.key.keyArn,
@@ -175,6 +204,8 @@ export class ImportedKmsKey extends Resource implements kms.IKey {
       VersionStage: material.versionStage,
       Encoding: material.encoding === KeyMaterialEncoding.AUTO ? undefined : material.encoding,
       ValidTo: validTo?.toISOString().replace('.000Z', 'Z'),
+      RollingValidity: validity ? String(validity.toSeconds()) : undefined,
+      RenewalInterval: renewalInterval ? String(renewalInterval.toSeconds()) : undefined,
       WrappingKeySpec: wrappingKeySpec,
       WrappingAlgorithm: wrappingAlgorithm,
     });
@@ -187,6 +218,8 @@ export class ImportedKmsKey extends Resource implements kms.IKey {
 
     this.keyArn = importResource.getAttString(ATTRIBUTE.KEY_ARN);
     this.keyId = importResource.getAttString(ATTRIBUTE.KEY_ID);
+    // The schedule names the key by the import's KeyArn, so it starts only once the import succeeded.
+    if (validity && renewalInterval) provider.renewals.add({ ...properties, KeyArn: this.keyArn }, renewalInterval);
     this.grants = kms.KeyGrants.fromKey(this);
     if (props.alias) this.addAlias(props.alias);
   }
@@ -258,10 +291,70 @@ export class ImportedKmsKey extends Resource implements kms.IKey {
     return this.grants.verifyMac(grantee);
   }
 
+  /**
+   * The seconds until the key's material expires, as KMS reports them (`AWS/KMS`
+   * `SecondsUntilKeyMaterialExpiration`, statistic Minimum, hourly by default). KMS publishes it
+   * only for material that expires.
+   */
+  public metricSecondsUntilMaterialExpiration(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    this.requireExpiringMaterial('metricSecondsUntilMaterialExpiration');
+    return new cloudwatch.Metric({
+      namespace: 'AWS/KMS',
+      metricName: 'SecondsUntilKeyMaterialExpiration',
+      dimensionsMap: { KeyId: this.keyId },
+      statistic: cloudwatch.Stats.MINIMUM,
+      period: Duration.hours(1),
+      ...props,
+    });
+  }
+
+  /**
+   * An alarm that goes off when the key's material expires within `threshold`, or when KMS
+   * reports nothing for an hour (missing data is breaching: material that already expired is no
+   * longer reported). Add actions to it, e.g. `alarm.addAlarmAction(new SnsAction(topic))`.
+   */
+  public addMaterialExpirationAlarm(id: string, options: MaterialExpirationAlarmOptions = {}): cloudwatch.Alarm {
+    this.requireExpiringMaterial('addMaterialExpirationAlarm');
+    const { validity, renewalInterval } = this.expiration;
+    const threshold = options.threshold ?? (renewalInterval ? Duration.seconds(renewalInterval.toSeconds() * 3) : Duration.days(30));
+    if (validity && threshold.toSeconds() >= validity.toSeconds()) {
+      throw new Error(`ImportedKmsKey ${this.node.path}: alarm threshold ${threshold.toHumanString()} is not shorter than the rolling validity `
+        + `${validity.toHumanString()}, so the alarm would always be on; choose a shorter threshold.`);
+    }
+    return new cloudwatch.Alarm(this, id, {
+      metric: this.metricSecondsUntilMaterialExpiration(),
+      threshold: threshold.toSeconds(),
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      alarmName: options.alarmName,
+      alarmDescription: options.alarmDescription ?? `The imported key material of ${this.node.path} expires within ${threshold.toHumanString()} `
+        + '(or KMS reports no expiration: it may have expired). Move the expiration forward and deploy, or check the renewal schedule.',
+    });
+  }
+
+  /** A rule that matches KMS's "KMS Imported Key Material Expiration" event for this key. */
+  public onMaterialExpiration(id: string, options: events.OnEventOptions = {}): events.Rule {
+    this.requireExpiringMaterial('onMaterialExpiration');
+    const rule = new events.Rule(this, id, options);
+    rule.addEventPattern({ source: ['aws.kms'], detailType: ['KMS Imported Key Material Expiration'], resources: [this.keyArn] });
+    rule.addTarget(options.target);
+    return rule;
+  }
+
+  private requireExpiringMaterial(method: string): void {
+    if (this.expiration.validTo || this.expiration.validity) return;
+    throw new Error(`ImportedKmsKey ${this.node.path}: ${method}() has nothing to monitor: the key's material never expires `
+      + '(KeyMaterialExpiration.never()), so KMS publishes no expiration metric or event for it.');
+  }
+
   private validateExpiration(validTo: Date, now: Date): void {
     if (validTo.getTime() <= now.getTime()) {
-      throw new Error(`ImportedKmsKey ${this.node.path}: expiration ${validTo.toISOString()} is in the past; `
-        + 'choose a future date, or KeyMaterialExpiration.never().');
+      // Not an error: the rest of the app must still synthesize, and a deploy of this key fails with a sentence.
+      Annotations.of(this).addWarningV2('imported-kms-key:expiration-passed', `expiration ${validTo.toISOString()} has passed, and KMS refuses to `
+        + 'import a ValidTo in the past: a Create of this key fails, and an Update leaves the key with the material and expiration it holds. '
+        + 'Move the expiration forward (at most 365 days ahead) and deploy, or use KeyMaterialExpiration.rolling().');
+      return;
     }
     const latest = new Date(now.getTime() + MAX_VALIDITY_DAYS * 24 * 3600 * 1000);
     if (validTo.getTime() > latest.getTime()) {

@@ -13,9 +13,12 @@ const PSEUDO_PARAMETER_LENGTH: Readonly<Record<string, number>> = {
  */
 const OTHER_REFERENCE_LENGTH = 600;
 
+/** A KMS key ARN: 'arn:aws-iso-b:kms:<region>:<account>:key/<36-character key id>'. */
+export const KMS_KEY_ARN_MAX_LENGTH = 100;
+
 /**
- * A safe upper bound of the characters IAM counts for `value` once CloudFormation resolved it.
- * IAM policy size limits apply to the resolved policy, without whitespace.
+ * A safe upper bound of the characters `value` takes once CloudFormation resolved it (IAM policy
+ * size limits apply to the resolved policy, without whitespace; EventBridge's to the resolved input).
  */
 export function resolvedLengthUpperBound(stack: Stack, value: string): number {
   return measure(stack.resolve(value));

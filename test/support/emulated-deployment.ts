@@ -20,6 +20,8 @@ export interface SynthesizedImport {
 export interface Synthesized {
   readonly bundle: string;
   readonly imports: Record<string, SynthesizedImport>;
+  /** The inputs of the renewal schedule's rule targets, as CloudFormation templates them. */
+  readonly renewalInputs: unknown[];
 }
 
 /** Synthesizes a stack into a fresh cloud assembly, exactly as `cdk synth` writes it. */
@@ -40,7 +42,9 @@ export function synthesize(build: (stack: Stack) => void): Synthesized {
       const { ServiceToken: _token, ...properties } = r.Properties;
       return [id, { properties, keyLogicalId, keyProperties: resources[keyLogicalId].Properties as SynthesizedImport['keyProperties'] }];
     }));
-  return { bundle: join(outdir, `asset.${assetHash}`, 'index.js'), imports };
+  const renewalInputs = Object.values(resources).filter((r) => r.Type === 'AWS::Events::Rule' && r.Properties.ScheduleExpression)
+    .flatMap((r) => r.Properties.Targets.map((t: { Input: unknown }) => t.Input));
+  return { bundle: join(outdir, `asset.${assetHash}`, 'index.js'), imports, renewalInputs };
 }
 
 /** One handler invocation's outcome, as the Provider framework would report it. */
@@ -90,6 +94,18 @@ export class EmulatedDeployment {
 
   public updateEvent(newProps: ImportProperties, oldProps: ImportProperties) {
     return { RequestType: 'Update' as const, PhysicalResourceId: oldProps.KeyArn, ResourceProperties: newProps, OldResourceProperties: oldProps };
+  }
+
+  /** The events the renewal schedule sends, with each import's KeyArn resolved to its key's ARN. */
+  public renewalEvents(): object[] {
+    const resolve = (node: unknown): string => {
+      if (typeof node === 'string') return node;
+      const { 'Fn::Join': joined, 'Fn::GetAtt': getAtt } = node as { 'Fn::Join'?: [string, unknown[]]; 'Fn::GetAtt'?: [string, string] };
+      if (joined) return joined[1].map(resolve).join(joined[0]);
+      if (getAtt && getAtt[1] === 'KeyArn') return this.keyArn(getAtt[0]);
+      throw new Error(`unresolvable ${JSON.stringify(node)}`);
+    };
+    return this.synthesized.renewalInputs.map((input) => JSON.parse(resolve(input)));
   }
 
   public deleteEvent(physicalResourceId: string, props: ImportProperties) {

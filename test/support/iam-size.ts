@@ -10,7 +10,8 @@ const PSEUDO: Readonly<Record<string, string>> = {
 };
 const OTHER_REFERENCE = `arn:aws:iam::111122223333:role/${'x'.repeat(64)}`;
 
-function resolveWorstCase(node: unknown): unknown {
+/** `node` with every CloudFormation reference replaced by the longest value it could take. */
+export function resolveWorstCase(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(resolveWorstCase);
   if (node && typeof node === 'object') {
     const o = node as Record<string, unknown>;
