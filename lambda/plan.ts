@@ -49,6 +49,10 @@ export function planImport(request: Request, key: KeyMetadata): Plan {
       }
       return { action: 'import', importType };
     case 'PendingImport':
+      if (request.renewal) {
+        return { action: 'skip', reason: 'the key has no material (it lapsed, or someone deleted it), and a renewal does not bring it back; '
+          + 'a deploy that changes the key\'s expiration does (README: "Expiration models")' };
+      }
       if (sameKey && !materialExpired(oldProps!, key, request.now)) {
         return { action: 'skip', reason: 'the key has no material although it had not expired: someone deleted it (DeleteImportedKeyMaterial), '
           + 'and a deploy does not bring it back. Re-import it by hand to restore the key (README: "Restoring deleted material")' };
@@ -64,10 +68,13 @@ function sourceUnchanged(props: ImportProperties, oldProps: ImportProperties | u
   return oldProps !== undefined && SOURCE_PROPERTIES.every((name) => props[name] === oldProps[name]);
 }
 
-/** The key's material expired (by the last deployed ValidTo, or by what KMS still reports), rather than being deleted. */
+/**
+ * The key's material expired (by the last deployed ValidTo, by what KMS still reports, or because
+ * it was rolling: a lapse), rather than being deleted.
+ */
 function materialExpired(oldProps: ImportProperties, key: KeyMetadata, now: Date): boolean {
   const passed = (date: string | Date | undefined) => date !== undefined && new Date(date).getTime() <= now.getTime();
-  return passed(oldProps.ValidTo) || passed(key.ValidTo);
+  return oldProps.RollingValidity !== undefined || passed(oldProps.ValidTo) || passed(key.ValidTo);
 }
 
 function stateSentence(keyArn: string, state: string): string {

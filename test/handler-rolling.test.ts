@@ -125,3 +125,11 @@ test('an import the key policy briefly denies (its guardrails were just updated)
   await handler(create(props({ ValidTo: new Date(Date.now() + 40 * DAY).toISOString() })));
   expect(kms.commandCalls(ImportKeyMaterialCommand)).toHaveLength(3);
 });
+
+test('a lapsed rolling key is not revived by a renewal, but is by a deploy that changes its expiration', async () => {
+  state.key = { KeyId: KEY_ARN, KeyState: 'PendingImport' };
+  expect(await handler({ ImportedKmsKeyRenewal: [rolling()] })).toEqual({ renewed: 0, unchanged: 1, failed: 0 });
+  expect(imports()).toHaveLength(0);
+  await handler(update(rolling({ RollingValidity: String(60 * 86_400), RenewalInterval: String(86_400) }), rolling()));
+  expect(imports()[0]).toMatchObject({ ImportType: 'EXISTING_KEY_MATERIAL', ValidTo: new Date(NOW.getTime() + 60 * DAY) });
+});
