@@ -10,6 +10,7 @@ import { ImportProvider } from './import-provider';
 import { KeyMaterial, KeyMaterialEncoding } from './key-material';
 import { KeyMaterialExpiration, MAX_VALIDITY_DAYS } from './key-material-expiration';
 import { defaultWrappingAlgorithm, importConfigurationProblem, IMPORTABLE_KEY_SPECS } from './key-spec-rules';
+import { lockDownMaterial } from './material-lockdown';
 import { WrappingAlgorithm, WrappingKeySpec } from './wrapping';
 
 /** Options of the alarm on a key's material expiration. */
@@ -195,6 +196,7 @@ export class ImportedKmsKey extends Resource implements kms.IKey {
       expirationModel: validTo || validity ? 'KEY_MATERIAL_EXPIRES' : 'KEY_MATERIAL_DOES_NOT_EXPIRE',
       latestValidTo: validTo,
     });
+    if (props.keyMaterial.lockdown) lockDownMaterial(this, props.keyMaterial.secret, props.keyMaterial.lockdown, provider.role);
     const material = props.keyMaterial;
     const properties = withoutDefaults({
       KeyArn: this.key.keyArn,

@@ -19,6 +19,29 @@ export enum KeyMaterialEncoding {
 }
 
 /**
+ * A lock on the material's secret: only the import handler (and the break-glass principals named
+ * here) may read it, whatever allow policies the account has. See README, "Material lockdown".
+ */
+export interface MaterialLockdown {
+  /**
+   * ARNs of principals that may still read the material, e.g. a break-glass role. Matched against
+   * `aws:PrincipalArn` with `ArnNotLike`, so `*` wildcards work (for example a role path).
+   *
+   * @default - no one but the import handler
+   */
+  readonly breakGlassPrincipalArns?: string[];
+
+  /**
+   * ARNs of principals that may change or remove the secret's resource policy, and so the lock,
+   * besides the stack's CloudFormation execution role and the account's root user (both always may,
+   * so the stack can be updated and the lock can never become unremovable).
+   *
+   * @default - no one else
+   */
+  readonly policyAdministratorArns?: string[];
+}
+
+/**
  * Options for reading key material from a secret.
  */
 export interface SecretKeyMaterialOptions {
@@ -43,6 +66,16 @@ export interface SecretKeyMaterialOptions {
    * @default KeyMaterialEncoding.AUTO
    */
   readonly encoding?: KeyMaterialEncoding;
+
+  /**
+   * Lock the secret so that only the import handler (and named break-glass principals) can read
+   * the plaintext material: an explicit Deny in the secret's resource policy, which account-wide
+   * allow policies cannot override. Applied to a secret this app owns; for an imported secret the
+   * construct reports the policy to apply by hand.
+   *
+   * @default - no lock: whoever the account lets call GetSecretValue on the secret can read the material
+   */
+  readonly lockdown?: MaterialLockdown;
 }
 
 /**
@@ -60,7 +93,7 @@ export class KeyMaterial {
         throw new Error(`KeyMaterial.fromSecret: ${name} must not be empty; got '${value}'. Omit it to use the default.`);
       }
     }
-    return new KeyMaterial(secret, options.jsonField, options.versionStage, options.encoding ?? KeyMaterialEncoding.AUTO);
+    return new KeyMaterial(secret, options.jsonField, options.versionStage, options.encoding ?? KeyMaterialEncoding.AUTO, options.lockdown);
   }
 
   private constructor(
@@ -72,5 +105,7 @@ export class KeyMaterial {
     public readonly versionStage: string | undefined,
     /** How a SecretString encodes the material. */
     public readonly encoding: KeyMaterialEncoding,
+    /** The lock on the secret, if any. */
+    public readonly lockdown: MaterialLockdown | undefined,
   ) {}
 }

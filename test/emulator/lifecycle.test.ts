@@ -5,12 +5,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { CreateKeyCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
-import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { GetResourcePolicyCommand, PutResourcePolicyCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ImportedKmsKey, KeyMaterial, KeyMaterialExpiration, WrappingKeySpec } from '../../lib';
 import { EmulatedDeployment, synthesize } from '../support/emulated-deployment';
 import { EmulatorHarness, failureOf, KeySetup } from '../support/emulator-harness';
 import { expectNoLeak } from '../support/keys';
+import { resolvePolicy } from '../support/policy-simulator';
 
 jest.setTimeout(120_000);
 
@@ -178,6 +179,26 @@ test('6. 25 concurrent Creates for 25 keys all succeed', async () => {
   expect(results.filter((r) => r.status === 'SUCCESS')).toHaveLength(25);
   const states = await Promise.all(keys.map(async (k) => (await describe_(deployment.keyArn(k.id))).KeyState));
   expect(new Set(states)).toEqual(new Set(['Enabled']));
+});
+
+test('8. a locked secret (lockdown) is imported through: the synthesized resource policy is accepted, and the Create succeeds', async () => {
+  const synthesized = synthesize((stack) => new ImportedKmsKey(stack, 'Key', {
+    keyMaterial: KeyMaterial.fromSecret(new secretsmanager.Secret(stack, 'Material', { secretName: `locked-${randomBytes(4).toString('hex')}` }), { lockdown: {} }),
+    wrappingKeySpec: WrappingKeySpec.RSA_2048,
+  }));
+  const deployment = new EmulatedDeployment(h.emulators, synthesized);
+  await deployment.createKeys(h.kms);
+  const [policy] = Object.values(synthesized.resources).filter((r) => r.Type === 'AWS::SecretsManager::ResourcePolicy');
+  const [secret] = Object.values(synthesized.resources).filter((r) => r.Type === 'AWS::SecretsManager::Secret');
+  const secretArn = await newSecret({ SecretBinary: newMaterial() });
+  // moto stores resource policies without evaluating them: this proves the shape is accepted, not the Deny.
+  const document = JSON.stringify(resolvePolicy(policy.Properties.ResourcePolicy));
+  await h.secrets.send(new PutResourcePolicyCommand({ SecretId: secretArn, ResourcePolicy: document }));
+  expect(JSON.parse((await h.secrets.send(new GetResourcePolicyCommand({ SecretId: secretArn }))).ResourcePolicy!)).toEqual(JSON.parse(document));
+  expect(secret.Properties.Name).toMatch(/^locked-/);
+  const [result] = await invoke(deployment, deployment.createEvent('Key', { SecretId: secretArn }));
+  expect(result.status).toBe('SUCCESS');
+  expect((await describe_(deployment.keyArn('Key'))).KeyState).toBe('Enabled');
 });
 
 test('7. no material (raw, hex or base64) ever appeared in handler output, responses or errors', () => {

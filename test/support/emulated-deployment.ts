@@ -22,6 +22,8 @@ export interface Synthesized {
   readonly imports: Record<string, SynthesizedImport>;
   /** The inputs of the renewal schedule's rule targets, as CloudFormation templates them. */
   readonly renewalInputs: unknown[];
+  /** The template's resources. */
+  readonly resources: Resources;
 }
 
 /** Synthesizes a stack into a fresh cloud assembly, exactly as `cdk synth` writes it. */
@@ -44,7 +46,7 @@ export function synthesize(build: (stack: Stack) => void): Synthesized {
     }));
   const renewalInputs = Object.values(resources).filter((r) => r.Type === 'AWS::Events::Rule' && r.Properties.ScheduleExpression)
     .flatMap((r) => r.Properties.Targets.map((t: { Input: unknown }) => t.Input));
-  return { bundle: join(outdir, `asset.${assetHash}`, 'index.js'), imports, renewalInputs };
+  return { bundle: join(outdir, `asset.${assetHash}`, 'index.js'), imports, renewalInputs, resources };
 }
 
 /** One handler invocation's outcome, as the Provider framework would report it. */
@@ -82,10 +84,10 @@ export class EmulatedDeployment {
   /** The import's resource properties with the key ARN resolved, as CloudFormation would send them. */
   public properties(importId: string, overrides: Partial<ImportProperties> = {}): ImportProperties {
     const { properties } = this.import(importId);
-    const resolved = JSON.parse(JSON.stringify(properties), (_k, v) => (v && v['Fn::GetAtt'] ? this.keyArns.get(v['Fn::GetAtt'][0]) : v));
+    const resolved = { ...JSON.parse(JSON.stringify(properties), (_k, v) => (v && v['Fn::GetAtt'] ? this.keyArns.get(v['Fn::GetAtt'][0]) : v)), ...overrides };
     const text = JSON.stringify(resolved);
     if (/"(Fn::|Ref)/.test(text)) throw new Error(`unresolved token in ${text}`);
-    return { ...resolved, ...overrides };
+    return resolved;
   }
 
   public createEvent(importId: string, overrides: Partial<ImportProperties> = {}) {

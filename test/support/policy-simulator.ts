@@ -16,6 +16,7 @@ export function resolvePolicy(node: unknown): any {
     if (typeof o.Ref === 'string') return ({ 'AWS::AccountId': ACCOUNT, 'AWS::Partition': 'aws', 'AWS::Region': REGION } as Record<string, string>)[o.Ref] ?? `arn:aws:iam::${ACCOUNT}:role/${o.Ref}`;
     if (o['Fn::GetAtt']) return roleArn(o['Fn::GetAtt'][0]);
     if (o['Fn::Join']) return (o['Fn::Join'][1] as unknown[]).map(resolvePolicy).join(o['Fn::Join'][0]);
+    if (typeof o['Fn::Sub'] === 'string') return o['Fn::Sub'].replace(/\$\{AWS::Partition\}/g, 'aws');
     return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, resolvePolicy(v)]));
   }
   return node;
@@ -36,7 +37,11 @@ export interface Request {
 /** 'Allowed', 'ImplicitlyDenied' or 'ExplicitlyDenied', as IAM would decide `request` under `resourcePolicy`. */
 export async function decide(resourcePolicy: unknown, request: Request): Promise<string> {
   const result = await runSimulation({
-    request: { principal: request.principal, action: request.action, resource: { resource: request.resource, accountId: ACCOUNT }, contextVariables: request.context ?? {} },
+    // The library does not derive aws:PrincipalArn from the principal; IAM does.
+    request: {
+      principal: request.principal, action: request.action, resource: { resource: request.resource, accountId: ACCOUNT },
+      contextVariables: { 'aws:PrincipalArn': request.principal, ...request.context },
+    },
     identityPolicies: (request.identityPolicies ?? []).map((policy, i) => ({ name: `identity${i}`, policy })),
     serviceControlPolicies: [],
     resourceControlPolicies: [],
