@@ -2,6 +2,7 @@
 # Installs the third-party emulators the emulator tests use into .cache/emulators (idempotent):
 #   local-kms (Go module proxy, pinned pseudo-version; the main package is the module root)
 #   moto[server] (Secrets Manager) and cfn-lint (PyPI, pinned) in a Python virtualenv
+#   localstack-core (PyPI, pinned, with scripts/localstack-constraints.txt) in a Python 3.13 virtualenv
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,4 +27,25 @@ if [ ! -x "$dir/venv/bin/moto_server" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$
   "$dir/venv/bin/pip" install --quiet --disable-pip-version-check $want
   echo "$want" > "$stamp"
 fi
-echo "emulators ready in $dir: local-kms $LOCAL_KMS_VERSION, moto $MOTO_VERSION, cfn-lint $CFN_LINT_VERSION"
+# LocalStack needs Python 3.13 (3.11 and 3.12 fail at import): take python3.13 from PATH, else from pyenv.
+LOCALSTACK_VERSION=2026.3.0
+stamp="$dir/localstack/versions"
+want="localstack-core[base-runtime]==$LOCALSTACK_VERSION $(grep -v '^#' scripts/localstack-constraints.txt | tr '\n' ' ')"
+if [ ! -x "$dir/localstack/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  python313=$(command -v python3.13 || true)
+  if [ -z "$python313" ] || ! "$python313" --version >/dev/null 2>&1; then
+    pyenv_root=$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")
+    python313=$(ls -d "$pyenv_root"/versions/3.13*/bin/python3.13 2>/dev/null | sort -V | tail -n 1 || true)
+  fi
+  if [ -z "$python313" ]; then
+    echo "LocalStack (localstack-core $LOCALSTACK_VERSION) needs Python 3.13, and none was found on PATH (python3.13) or under pyenv: install Python 3.13" >&2
+    exit 1
+  fi
+  echo "installing localstack-core $LOCALSTACK_VERSION with $python313"
+  rm -rf "$dir/localstack"
+  "$python313" -m venv "$dir/localstack"
+  "$dir/localstack/bin/pip" install --quiet --disable-pip-version-check -c scripts/localstack-constraints.txt \
+    "localstack-core[base-runtime]==$LOCALSTACK_VERSION" service-identity
+  echo "$want" > "$stamp"
+fi
+echo "emulators ready in $dir: local-kms $LOCAL_KMS_VERSION, moto $MOTO_VERSION, cfn-lint $CFN_LINT_VERSION, localstack-core $LOCALSTACK_VERSION"

@@ -8,7 +8,7 @@ import { DecryptCommand, DescribeKeyCommand, EncryptCommand, KMSClient } from '@
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Stack } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { ImportedKmsKey, KeyMaterial, KeyMaterialExpiration, SecretKeyMaterialOptions, WrappingKeySpec } from '../../lib';
+import { ImportedKmsKey, ImportedKmsKeyProps, KeyMaterial, KeyMaterialExpiration, SecretKeyMaterialOptions, WrappingKeySpec } from '../../lib';
 import { EmulatedDeployment, Outcome, synthesize } from './emulated-deployment';
 import { Emulators, startEmulators } from './emulators';
 
@@ -17,6 +17,8 @@ export interface KeySetup {
   readonly secretArn: string;
   readonly options?: SecretKeyMaterialOptions;
   readonly expiration?: KeyMaterialExpiration;
+  /** Any other props; local-kms offers only RSA_2048 wrapping keys, so that is the default here. */
+  readonly props?: Partial<ImportedKmsKeyProps>;
 }
 
 export class EmulatorHarness {
@@ -30,10 +32,10 @@ export class EmulatorHarness {
   /** The start of the test file in whole seconds, so dates computed in several tests agree. */
   private readonly start = Math.floor(Date.now() / 1000) * 1000;
 
-  /** Registers beforeAll / afterAll in the calling test file. */
-  constructor() {
+  /** Registers beforeAll / afterAll in the calling test file, starting the emulators with `startAll`. */
+  constructor(startAll: () => Promise<Emulators> = startEmulators) {
     beforeAll(async () => {
-      this.emulators = await startEmulators();
+      this.emulators = await startAll();
       const config = { region: this.emulators.env.AWS_REGION, credentials: { accessKeyId: 'emulator', secretAccessKey: 'emulator' } };
       this.kms = new KMSClient({ ...config, endpoint: this.emulators.kmsEndpoint });
       this.secrets = new SecretsManagerClient({ ...config, endpoint: this.emulators.secretsEndpoint });
@@ -66,13 +68,14 @@ export class EmulatorHarness {
     return ARN!;
   }
 
-  /** Synthesizes a stack with these keys and creates the keys in the emulator. local-kms offers only RSA_2048 wrapping keys. */
+  /** Synthesizes a stack with these keys and creates the keys in the emulator. */
   public async deploy(keys: KeySetup[], emulators: Emulators = this.emulators): Promise<EmulatedDeployment> {
     const synthesized = synthesize((stack: Stack) => keys.forEach((k) => new ImportedKmsKey(stack, k.id, {
       keyMaterial: KeyMaterial.fromSecret(secretsmanager.Secret.fromSecretCompleteArn(stack, `${k.id}Secret`, k.secretArn), k.options),
       expiration: k.expiration,
       wrappingKeySpec: WrappingKeySpec.RSA_2048,
       description: `emulator test ${k.id}`,
+      ...k.props,
     })));
     const deployment = new EmulatedDeployment(emulators, synthesized);
     await deployment.createKeys(this.kms);

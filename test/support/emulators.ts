@@ -20,22 +20,22 @@ export interface Emulators {
   stop(): Promise<void>;
 }
 
-function requireInstalled(path: string): void {
+export function requireInstalled(path: string): void {
   if (!existsSync(path)) throw new Error(`${path} is missing: run 'bash scripts/install-emulators.sh' (npm test does).`);
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((ok, fail) => {
     const server = createServer();
     server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(0, host, () => {
       const { port } = server.address() as { port: number };
       server.close(() => ok(port));
     });
   });
 }
 
-async function waitForPort(port: number, child: ChildProcess, name: string, output: () => string): Promise<void> {
+export async function waitForPort(port: number, child: ChildProcess, name: string, output: () => string, host = '127.0.0.1'): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}: ${output()}`);
@@ -43,15 +43,15 @@ async function waitForPort(port: number, child: ChildProcess, name: string, outp
       const socket = new Socket();
       socket.once('connect', () => { socket.destroy(); ok(true); });
       socket.once('error', () => ok(false));
-      socket.connect(port, '127.0.0.1');
+      socket.connect(port, host);
     });
     if (open) return;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`${name} did not listen on 127.0.0.1:${port} within 30 s: ${output()}`);
+  throw new Error(`${name} did not listen on ${host} port ${port} within 30 s: ${output()}`);
 }
 
-function start(command: string, args: string[], env: Record<string, string>): { child: ChildProcess; output: () => string } {
+export function start(command: string, args: string[], env: Record<string, string>): { child: ChildProcess; output: () => string } {
   const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout!.on('data', (d) => { log = (log + d).slice(-4000); });
@@ -59,7 +59,7 @@ function start(command: string, args: string[], env: Record<string, string>): { 
   return { child, output: () => log };
 }
 
-async function stopProcess(child: ChildProcess): Promise<void> {
+export async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
@@ -68,30 +68,57 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-/** Starts both emulators; the caller must `stop()` them (in afterAll). */
-export async function startEmulators(): Promise<Emulators> {
-  requireInstalled(LOCAL_KMS_BIN);
-  requireInstalled(MOTO_SERVER_BIN);
-  const dataDir = mkdtempSync(join(tmpdir(), 'local-kms-'));
-  const [kmsPort, motoPort] = [await freePort(), await freePort()];
-  const kms = start(LOCAL_KMS_BIN, [], {
-    PORT: String(kmsPort), KMS_REGION: EMULATOR_REGION, KMS_ACCOUNT_ID: '111122223333',
-    KMS_DATA_PATH: dataDir, KMS_SEED_PATH: join(dataDir, 'no-seed.yaml'),
-  });
-  const moto = start(MOTO_SERVER_BIN, ['-H', '127.0.0.1', '-p', String(motoPort)], {});
+/** One emulator process, listening. */
+export interface Server {
+  readonly endpoint: string;
+  stop(): Promise<void>;
+}
+
+/** Starts `command` and waits until it listens on host:port; `cleanup` runs after it stopped. */
+export async function serve(name: string, command: string, args: string[], env: Record<string, string>,
+  port: number, host = '127.0.0.1', cleanup: () => void = () => undefined): Promise<Server> {
+  requireInstalled(command);
+  const server = start(command, args, env);
   const stop = async () => {
-    await Promise.all([stopProcess(kms.child), stopProcess(moto.child)]);
-    rmSync(dataDir, { recursive: true, force: true });
+    await stopProcess(server.child);
+    cleanup();
   };
   try {
-    await waitForPort(kmsPort, kms.child, 'local-kms', kms.output);
-    await waitForPort(motoPort, moto.child, 'moto', moto.output);
+    await waitForPort(port, server.child, name, server.output, host);
   } catch (error) {
     await stop();
     throw error;
   }
-  const kmsEndpoint = `http://127.0.0.1:${kmsPort}`;
-  const secretsEndpoint = `http://127.0.0.1:${motoPort}`;
+  return { endpoint: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, stop };
+}
+
+/** local-kms on a free 127.0.0.1 port, with its data in a fresh temporary folder. */
+export async function startLocalKms(): Promise<Server> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'local-kms-'));
+  const port = await freePort();
+  return serve('local-kms', LOCAL_KMS_BIN, [], {
+    PORT: String(port), KMS_REGION: EMULATOR_REGION, KMS_ACCOUNT_ID: '111122223333',
+    KMS_DATA_PATH: dataDir, KMS_SEED_PATH: join(dataDir, 'no-seed.yaml'),
+  }, port, '127.0.0.1', () => rmSync(dataDir, { recursive: true, force: true }));
+}
+
+/** moto's server (used for Secrets Manager) on a free 127.0.0.1 port. */
+export async function startMoto(): Promise<Server> {
+  const port = await freePort();
+  return serve('moto', MOTO_SERVER_BIN, ['-H', '127.0.0.1', '-p', String(port)], {}, port);
+}
+
+/** A KMS and a Secrets Manager endpoint as one Emulators, with the environment that points the SDK at them. */
+export async function emulatorsOf(kms: Promise<Server>, secrets: Promise<Server>): Promise<Emulators> {
+  const settled = await Promise.allSettled([kms, secrets]);
+  const started = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  const stop = async () => { await Promise.all(started.map((server) => server.stop())); };
+  if (failed) {
+    await stop();
+    throw failed.reason;
+  }
+  const [kmsEndpoint, secretsEndpoint] = started.map((server) => server.endpoint);
   return {
     kmsEndpoint,
     secretsEndpoint,
@@ -104,4 +131,9 @@ export async function startEmulators(): Promise<Emulators> {
     },
     stop,
   };
+}
+
+/** Starts local-kms (KMS) and moto (Secrets Manager); the caller must `stop()` them (in afterAll). */
+export async function startEmulators(): Promise<Emulators> {
+  return emulatorsOf(startLocalKms(), startMoto());
 }
