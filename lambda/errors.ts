@@ -13,12 +13,14 @@ export class ImportError extends Error {
 }
 
 /** Which step failed, so the message can say what the handler was doing. */
-export type Step = 'read-secret' | 'get-parameters' | 'import' | 'describe-key';
+export type Step = 'read-secret' | 'get-parameters' | 'import' | 'describe-key' | 'list-materials' | 'delete-material';
 
 const KMS_ACTION: Readonly<Record<Exclude<Step, 'read-secret'>, string>> = {
   'get-parameters': 'GetParametersForImport',
   'import': 'ImportKeyMaterial',
   'describe-key': 'DescribeKey',
+  'list-materials': 'ListKeyRotations',
+  'delete-material': 'DeleteImportedKeyMaterial',
 };
 
 const KMS_ERRORS: Readonly<Record<string, string>> = {
@@ -32,7 +34,7 @@ const KMS_ERRORS: Readonly<Record<string, string>> = {
   NotFoundException: 'the KMS key does not exist: it was deleted outside CloudFormation, or belongs to another account or Region. Restore the key, or remove this ImportedKmsKey from the stack.',
   KMSInvalidStateException: 'the KMS key is in a state that does not accept imports (for example PendingDeletion or Disabled). Cancel its deletion or enable it, then retry the deployment.',
   UnsupportedOperationException: 'the KMS key does not accept imported material: its Origin is not EXTERNAL, or it lives in a custom key store. Use a key created with Origin EXTERNAL.',
-  AccessDeniedException: 'the import handler is not allowed to use this KMS key. Keep the statement "AllowImportedKmsKeyHandler" in the key policy (it allows kms:DescribeKey, kms:GetParametersForImport and kms:ImportKeyMaterial).',
+  AccessDeniedException: 'the import handler is not allowed to use this KMS key. Keep the "AllowImportedKmsKeyHandler..." statements in the key policy (they allow exactly what the handler does with this key).',
   ValidationException: 'KMS rejected the request parameters (for example a ValidTo in the past or more than 365 days ahead). Fix the expiration, then retry.',
   LimitExceededException: 'KMS request rate limits were exceeded, even after retries. Retry the deployment later.',
   ThrottlingException: 'KMS throttled the requests, even after retries. Retry the deployment later.',

@@ -8,6 +8,7 @@ import { ATTRIBUTE, ImportProperties, RenewalEvent, withDefaults } from '../lib/
 import { converge, ConvergeResult } from './converge';
 import { ImportError } from './errors';
 import { renew, RenewalSummary } from './renew';
+import { shred } from './shred';
 import { Clients } from './steps';
 
 /**
@@ -47,9 +48,12 @@ async function onCloudFormationEvent(event: ProviderEvent): Promise<ProviderResp
   const keyArn = event.ResourceProperties.KeyArn;
   try {
     if (event.RequestType === 'Delete') {
-      // Delete leaves the material in place: the key's removal policy decides the key's fate.
-      // It makes no API call, so it also succeeds after a failed Create and for a key that is gone.
-      log({ requestType: 'Delete', keyArn, outcome: 'succeeded' });
+      // Delete leaves the material in place unless the key opted into crypto-shred: the key's
+      // removal policy decides its fate. Without shred it makes no API call, so it succeeds after a
+      // failed Create and for a key that is gone. Shred only a key this resource imported into.
+      const shredding = event.ResourceProperties.ShredOnDelete === 'true' && event.PhysicalResourceId === keyArn;
+      const shredded = shredding ? await shred(clients, withDefaults(event.ResourceProperties)) : undefined;
+      log({ requestType: 'Delete', keyArn, outcome: 'succeeded', ...(shredded === undefined ? {} : { shreddedMaterials: shredded }) });
       return { PhysicalResourceId: event.PhysicalResourceId ?? keyArn };
     }
     // Create, and Update of the same key or (a replacement, or its rollback) of another key.
@@ -59,7 +63,7 @@ async function onCloudFormationEvent(event: ProviderEvent): Promise<ProviderResp
     log({ requestType: event.RequestType, keyArn, outcome: 'succeeded', imported: result.imported, reason: result.reason });
     return respond(result);
   } catch (error) {
-    const safe = error instanceof ImportError ? error : new ImportError(`Importing key material into ${keyArn} failed unexpectedly. Retry the deployment.`);
+    const safe = error instanceof ImportError ? error : new ImportError(`The ${event.RequestType} of the key material of ${keyArn} failed unexpectedly. Retry the deployment.`);
     log({ requestType: event.RequestType, keyArn, outcome: 'failed', reason: safe.message });
     throw safe;
   }

@@ -35,6 +35,8 @@ export interface ImportProperties {
   readonly WrappingKeySpec?: string;
   /** Wrapping algorithm; the key spec's default (see defaultWrappingAlgorithm) when absent. */
   readonly WrappingAlgorithm?: string;
+  /** 'true' to delete every key material when the resource is deleted (crypto-shred); absent otherwise. */
+  readonly ShredOnDelete?: string;
 }
 
 /** Import properties with every default filled in, as the handler uses them. */

@@ -29,6 +29,8 @@ export interface ImportGuardrails {
   readonly expirationModel: 'KEY_MATERIAL_EXPIRES' | 'KEY_MATERIAL_DOES_NOT_EXPIRE';
   /** The latest ValidTo allowed, for a fixed expiration. */
   readonly latestValidTo?: Date;
+  /** Whether the handler deletes the key's material when the key leaves the stack (crypto-shred). */
+  readonly shred?: boolean;
 }
 /**
  * The handler's timeout: room for its bounded waits (eventual consistency after CreateKey, the
@@ -142,6 +144,13 @@ export class ImportProvider extends Construct {
       // KMS documents kms:ValidTo as seconds since the epoch, compared with NumericLessThanEquals.
       ...(guardrails.latestValidTo ? { NumericLessThanEquals: { 'kms:ValidTo': String(guardrails.latestValidTo.getTime() / 1000) } } : {}),
     });
+    if (guardrails.shred) {
+      // Listing materials (ListKeyRotations) and deleting each; a key that does not shred gets neither.
+      key.addToResourcePolicy(new iam.PolicyStatement({
+        sid: 'AllowImportedKmsKeyHandlerShred', principals: [this.role], resources: ['*'],
+        actions: ['kms:DeleteImportedKeyMaterial', 'kms:ListKeyRotations'],
+      }));
+    }
 
     const secret = material.secret;
     const secretArn = secret.secretFullArn ?? `${secret.secretArn}-??????`;

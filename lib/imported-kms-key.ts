@@ -91,6 +91,16 @@ export interface ImportedKmsKeyProps {
   readonly removalPolicy?: RemovalPolicy;
 
   /**
+   * Crypto-shred: when the key leaves the stack for good, delete every key material it holds
+   * (DeleteImportedKeyMaterial) before CloudFormation schedules its deletion, so the key is unusable
+   * at once rather than after `pendingWindow`. Only with `removalPolicy: RemovalPolicy.DESTROY`.
+   * Shredding does not touch the secret, escrow copies, or data keys services still cache.
+   *
+   * @default false
+   */
+  readonly shredMaterialOnRemoval?: boolean;
+
+  /**
    * How long a key waits in PendingDeletion before KMS deletes it (7 to 30 days), when the
    * removal policy destroys it.
    *
@@ -160,6 +170,7 @@ export class ImportedKmsKey extends Resource implements kms.IKey {
   /** Grant methods for this key. */
   public readonly grants: kms.KeyGrants;
   private readonly expiration: KeyMaterialExpiration;
+  private readonly shredMaterialOnRemoval: boolean;
   private aliasCount = 0;
 
   constructor(scope: Construct, id: string, props: ImportedKmsKeyProps) {
@@ -171,6 +182,9 @@ export class ImportedKmsKey extends Resource implements kms.IKey {
     const problem = importConfigurationProblem(keySpec, keyUsage, wrappingKeySpec, wrappingAlgorithm);
     if (problem) throw new Error(`ImportedKmsKey ${this.node.path}: ${problem}`);
     this.expiration = props.expiration ?? KeyMaterialExpiration.never();
+    this.shredMaterialOnRemoval = props.shredMaterialOnRemoval ?? false;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    if (this.shredMaterialOnRemoval) this.requireDestroy(removalPolicy);
     const { validTo, validity, renewalInterval } = this.expiration;
     if (validTo) this.validateExpiration(validTo, new Date());
 
@@ -178,7 +192,7 @@ export class ImportedKmsKey extends Resource implements kms.IKey {
       description: props.description,
       policy: props.policy,
       admins: props.admins,
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      removalPolicy,
       pendingWindow: props.pendingWindow,
       keySpec,
       keyUsage,
@@ -195,6 +209,7 @@ export class ImportedKmsKey extends Resource implements kms.IKey {
       wrappingKeySpec, wrappingAlgorithm,
       expirationModel: validTo || validity ? 'KEY_MATERIAL_EXPIRES' : 'KEY_MATERIAL_DOES_NOT_EXPIRE',
       latestValidTo: validTo,
+      shred: this.shredMaterialOnRemoval,
     });
     if (props.keyMaterial.lockdown) lockDownMaterial(this, props.keyMaterial.secret, props.keyMaterial.lockdown, provider.role);
     const material = props.keyMaterial;
@@ -210,6 +225,7 @@ export class ImportedKmsKey extends Resource implements kms.IKey {
       RenewalInterval: renewalInterval ? String(renewalInterval.toSeconds()) : undefined,
       WrappingKeySpec: wrappingKeySpec,
       WrappingAlgorithm: wrappingAlgorithm,
+      ShredOnDelete: this.shredMaterialOnRemoval ? 'true' : undefined,
     });
     const importResource = new CustomResource(this, 'Import', {
       serviceToken: provider.serviceToken,
@@ -243,9 +259,16 @@ export class ImportedKmsKey extends Resource implements kms.IKey {
     return this.key.addToResourcePolicy(statement, allowNoOp);
   }
 
-  /** Applies a removal policy to the key. */
+  /** Applies a removal policy to the key. A key that shreds its material on removal must be destroyed. */
   public applyRemovalPolicy(policy: RemovalPolicy): void {
+    if (this.shredMaterialOnRemoval) this.requireDestroy(policy);
     this.key.applyRemovalPolicy(policy);
+  }
+
+  private requireDestroy(policy: RemovalPolicy): void {
+    if (policy === RemovalPolicy.DESTROY) return;
+    throw new Error(`ImportedKmsKey ${this.node.path}: shredMaterialOnRemoval needs removalPolicy RemovalPolicy.DESTROY, got ${policy}; `
+      + 'a kept key must keep its material. Destroy the key, or do not shred.');
   }
 
   /** Grants the given actions on this key. [disable-awslint:no-grants] */

@@ -7,6 +7,7 @@
  */
 import { constants, createHmac, createPublicKey, generateKeyPairSync, publicEncrypt, randomBytes, verify } from 'node:crypto';
 import { DecryptCommand, GenerateMacCommand, GetParametersForImportCommand, GetPublicKeyCommand, ImportKeyMaterialCommand, SignCommand } from '@aws-sdk/client-kms';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { wrapKeyMaterial } from '../../lambda/wrap';
 import { KeyMaterialEncoding, WrappingAlgorithm, WrappingKeySpec } from '../../lib';
@@ -124,6 +125,22 @@ test('a symmetric key accepts a re-import of the same bytes (a repeated Create) 
   const [again] = await h.invoke(deployment, deployment.createEvent(c.id));
   expect(again.status).toBe('SUCCESS');
   expect(await h.decrypt(keyArn, ciphertext)).toEqual(MESSAGE);
+});
+
+test('crypto-shred: the Delete of an HMAC and an ECC key that opted in deletes their material (the keys are PendingImport at once)', async () => {
+  const cases = [
+    hmac('ShredMac', kms.KeySpec.HMAC_256, 32, 'base64'),
+    asymmetric('ShredSigner', kms.KeySpec.ECC_NIST_P256, kms.KeyUsage.SIGN_VERIFY, 'pkcs8-pem', 'ECDSA_SHA_256', 'sha256'),
+  ];
+  const deployment = await importAll(cases, () => ({ shredMaterialOnRemoval: true, removalPolicy: RemovalPolicy.DESTROY }));
+  for (const c of cases) await c.check(deployment.keyArn(c.id));
+  const results = await h.invoke(deployment, ...cases.map((c) => deployment.deleteEvent(deployment.keyArn(c.id), deployment.properties(c.id))));
+  expect(results.map((r) => r.status)).toEqual(['SUCCESS', 'SUCCESS']);
+  // KMS refuses every cryptographic operation of a PendingImport key; LocalStack still performs them (README).
+  for (const c of cases) expect((await h.describeKey(deployment.keyArn(c.id))).KeyState).toBe('PendingImport');
+  // A Delete sent again finds nothing left to shred, and succeeds.
+  const [again] = await h.invoke(deployment, deployment.deleteEvent(deployment.keyArn('ShredMac'), deployment.properties('ShredMac')));
+  expect(again.status).toBe('SUCCESS');
 });
 
 describe('where LocalStack differs from KMS (each covered elsewhere; README lists them)', () => {
