@@ -60,6 +60,10 @@ describe('scheduled renewal', () => {
     useKeyPerArn(new Date(NOW.getTime() + 30 * DAY - 3600_000));
     const summary = await handler({ ImportedKmsKeyRenewal: [rolling(), rolling({ KeyArn: keyArn(2) })] });
     expect(summary).toEqual({ renewed: 2, unchanged: 0, failed: 0 });
+    expect(output.map((l) => JSON.parse(l)).filter((l) => l.keyArn)).toEqual([
+      { requestType: 'Renewal', keyArn: KEY_ARN, outcome: 'renewed' },
+      { requestType: 'Renewal', keyArn: keyArn(2), outcome: 'renewed' },
+    ]);
     expect(imports().map((i) => [i.KeyId, i.ImportType, i.ValidTo])).toEqual([
       [KEY_ARN, 'EXISTING_KEY_MATERIAL', new Date(NOW.getTime() + 30 * DAY)],
       [keyArn(2), 'EXISTING_KEY_MATERIAL', new Date(NOW.getTime() + 30 * DAY)],
@@ -129,6 +133,8 @@ test('an import the key policy briefly denies (its guardrails were just updated)
 test('a lapsed rolling key is not revived by a renewal, but is by a deploy that changes its expiration', async () => {
   state.key = { KeyId: KEY_ARN, KeyState: 'PendingImport' };
   expect(await handler({ ImportedKmsKeyRenewal: [rolling()] })).toEqual({ renewed: 0, unchanged: 1, failed: 0 });
+  expect(output.map((l) => JSON.parse(l)).find((l) => l.keyArn).reason).toBe('the key has no material (it lapsed, or someone deleted it), and a renewal '
+    + 'does not bring it back; a deploy that changes the key\'s expiration does (README: "Expiration models")');
   expect(imports()).toHaveLength(0);
   await handler(update(rolling({ RollingValidity: String(60 * 86_400), RenewalInterval: String(86_400) }), rolling()));
   expect(imports()[0]).toMatchObject({ ImportType: 'EXISTING_KEY_MATERIAL', ValidTo: new Date(NOW.getTime() + 60 * DAY) });

@@ -132,6 +132,13 @@ describe('readiness: SUCCESS only once KMS reports the key Enabled with the requ
     expect(waits).toEqual(READY_RETRY_DELAYS_MS.slice(0, 2));
   });
 
+  test('names the expiration it waited for, and a missing state', async () => {
+    kms.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: KEY_ARN } });
+    const validTo = inDays(30);
+    expect(await failure(create(props({ ValidTo: validTo })))).toMatch(
+      new RegExp(`still reports it in no state rather than Enabled with material expiring at ${new Date(validTo).toISOString().replace(/[.]/g, '\\.')}\\.`));
+  });
+
   test('fails with a sentence when KMS never agrees, after the bounded wait', async () => {
     kms.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: KEY_ARN, KeyState: 'PendingImport' } });
     const message = await failure(create());
@@ -306,7 +313,9 @@ describe('a deploy never undoes an operator: Disabled and PendingDeletion keys',
     await handler(update(props({ ValidTo: validTo }), props({ ValidTo: inDays(60) })));
     await handler(update(props({ ValidTo: validTo, VersionStage: 'other' }), props({ ValidTo: validTo })));
     expect(kms.commandCalls(ImportKeyMaterialCommand)).toHaveLength(0);
-    expect(lastLog()).toMatchObject({ outcome: 'succeeded', imported: false });
+    expect(lastLog()).toMatchObject({
+      outcome: 'succeeded', imported: false, reason: `the key is ${keyState} and already holds material with the requested expiration; nothing to import`,
+    });
   });
 });
 
