@@ -92,21 +92,15 @@ async function firstRoundTrip(clients: Clients, request: Request, keyMayBeNew: b
     const [key, secret, parameters] = await Promise.allSettled([
       describeKey(clients, props.KeyArn), readMaterial(clients, props), getParameters(clients, props),
     ]);
-    let failure: [Step, unknown];
-    if (key.status === 'rejected') {
-      failure = ['describe-key', key.reason];
-    } else {
-      const plan = planImport(request, key.value);
-      if (plan.action === 'import' && secret.status === 'fulfilled' && parameters.status === 'fulfilled') {
-        return { plan, key: key.value, material: secret.value, parameters: parameters.value };
-      }
-      if (plan.action !== 'import') {
-        if (secret.status === 'fulfilled') secret.value.fill(0);
-        return { plan, key: key.value };
-      }
-      failure = secret.status === 'rejected' ? ['read-secret', secret.reason] : ['get-parameters', (parameters as PromiseRejectedResult).reason];
+    const plan = key.status === 'fulfilled' ? planImport(request, key.value) : undefined;
+    if (plan?.action === 'import' && secret.status === 'fulfilled' && parameters.status === 'fulfilled') {
+      return { plan, key: (key as PromiseFulfilledResult<KeyMetadata>).value, material: secret.value, parameters: parameters.value };
     }
+    // Nothing below imports: the material read (if any) is no longer needed.
     if (secret.status === 'fulfilled') secret.value.fill(0);
+    if (plan && plan.action !== 'import') return { plan, key: (key as PromiseFulfilledResult<KeyMetadata>).value };
+    const failure: [Step, unknown] = key.status === 'rejected' ? ['describe-key', key.reason]
+      : secret.status === 'rejected' ? ['read-secret', secret.reason] : ['get-parameters', (parameters as PromiseRejectedResult).reason];
     const [step, error] = failure;
     const name = (error as Error | undefined)?.name;
     const settling = name === 'AccessDeniedException' || (name === 'NotFoundException' && step !== 'read-secret' && keyMayBeNew);
