@@ -8,11 +8,14 @@
  */
 import type { KeyMetadata } from '@aws-sdk/client-kms';
 import type { ImportProperties, ResolvedImportProperties } from '../lib/contract';
+import { ImportContext, importWithRetries } from './attempts';
 import { confirmReady } from './confirm';
 import { ImportError, Step, toImportError } from './errors';
-import { Plan, planImport, Request } from './plan';
-import { CONSISTENCY_RETRY_DELAYS_MS, IMPORT_RETRY_DELAYS_MS, Sleep, sleep } from './retry';
-import { Clients, describeKey, Expiration, getParameters, ImportParameters, ImportType, readMaterial, sendImport } from './steps';
+import { importHistory, reimportEvery } from './materials';
+import { materialChange, Plan, planImport, Request } from './plan';
+import { CONSISTENCY_RETRY_DELAYS_MS, Sleep, sleep } from './retry';
+import { rotate } from './rotate';
+import { Clients, describeKey, Expiration, getParameters, ImportParameters, readMaterial } from './steps';
 
 const MAX_VALIDITY_MS = 365 * 24 * 3600 * 1000;
 
@@ -62,15 +65,21 @@ export async function converge(clients: Clients, request: ConvergeRequest, optio
   if (first.plan.action === 'skip') return result(false, { reason: first.plan.reason, keyMaterialId: first.key.CurrentKeyMaterialId });
   if (first.plan.action === 'fail') throw new ImportError(first.plan.message);
 
-  const { material, parameters } = first;
-  let keyMaterialId: string | undefined;
+  const ctx: ImportContext = { clients, props, expiration, keyMayBeNew, wait };
+  const current = { material: first.material!, parameters: first.parameters! };
   try {
-    keyMaterialId = await importWithRetries(clients, props, material!, parameters!, expiration, first.plan.importType, keyMayBeNew, wait);
+    if (first.plan.action === 'rotate') return result(true, await rotate(ctx, first.key, current.material, current.parameters));
+    if (props.PreviousMaterials?.length) {
+      const done = first.plan.importType === undefined ? await importHistory(ctx, current)
+        : await reimportEvery(ctx, current, materialChange(props, request.oldProps!));
+      return result(true, done);
+    }
+    const keyMaterialId = await importWithRetries(ctx, current.material, current.parameters, first.plan.importType);
+    const ready = await confirmReady(clients, props, expiration, wait);
+    return result(true, { keyMaterialId: keyMaterialId ?? ready.CurrentKeyMaterialId });
   } finally {
-    material!.fill(0);
+    current.material.fill(0);
   }
-  const ready = await confirmReady(clients, props, expiration, wait);
-  return result(true, { keyMaterialId: keyMaterialId ?? ready.CurrentKeyMaterialId });
 }
 
 interface FirstRoundTrip {
@@ -106,34 +115,6 @@ async function firstRoundTrip(clients: Clients, request: Request, keyMayBeNew: b
     const settling = name === 'AccessDeniedException' || (name === 'NotFoundException' && step !== 'read-secret' && keyMayBeNew);
     if (!settling || retry >= CONSISTENCY_RETRY_DELAYS_MS.length) throw toImportError(error, step, props.KeyArn, props.SecretId);
     await wait(CONSISTENCY_RETRY_DELAYS_MS[retry]);
-  }
-}
-
-/**
- * Round trip 2: the import. A token that expired in between is replaced once with a fresh one (and
- * the material wrapped again under its public key); a KMS host that has not seen the key yet is
- * given a few seconds, and so is a key policy that was just updated.
- */
-async function importWithRetries(clients: Clients, props: ResolvedImportProperties, material: Buffer, firstParameters: ImportParameters,
-  expiration: Expiration, importType: ImportType, keyMayBeNew: boolean, wait: Sleep): Promise<string | undefined> {
-  let parameters = firstParameters;
-  let refreshed = false;
-  for (let retry = 0; ; ) {
-    try {
-      return await sendImport(clients, props, material, parameters, expiration, importType);
-    } catch (error) {
-      const name = (error as Error | undefined)?.name;
-      if (name === 'ExpiredImportTokenException' && !refreshed) {
-        refreshed = true;
-        parameters = await getParameters(clients, props).catch((e: unknown) => { throw toImportError(e, 'get-parameters', props.KeyArn, props.SecretId); });
-        continue;
-      }
-      // AccessDenied: the key policy's guardrails follow the configuration, so an update may have
-      // just changed the statement that allows this very import.
-      const settling = name === 'KMSInvalidStateException' || name === 'AccessDeniedException' || (name === 'NotFoundException' && keyMayBeNew);
-      if (!settling || retry >= IMPORT_RETRY_DELAYS_MS.length) throw toImportError(error, 'import', props.KeyArn, props.SecretId);
-      await wait(IMPORT_RETRY_DELAYS_MS[retry++]);
-    }
   }
 }
 

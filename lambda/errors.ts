@@ -6,18 +6,21 @@
 
 /** A failure whose message is safe to show in CloudFormation events and logs. */
 export class ImportError extends Error {
-  constructor(message: string) {
+  /** @param code the name of the AWS error behind it, if any (for callers that decide on it; never shown). */
+  constructor(message: string, public readonly code?: string) {
     super(message);
     this.name = 'ImportError';
   }
 }
 
 /** Which step failed, so the message can say what the handler was doing. */
-export type Step = 'read-secret' | 'get-parameters' | 'import' | 'describe-key' | 'list-materials' | 'delete-material';
+export type Step = 'read-secret' | 'get-parameters' | 'import' | 'import-new' | 'rotate' | 'describe-key' | 'list-materials' | 'delete-material';
 
 const KMS_ACTION: Readonly<Record<Exclude<Step, 'read-secret'>, string>> = {
   'get-parameters': 'GetParametersForImport',
   'import': 'ImportKeyMaterial',
+  'import-new': 'ImportKeyMaterial (NEW_KEY_MATERIAL)',
+  'rotate': 'RotateKeyOnDemand',
   'describe-key': 'DescribeKey',
   'list-materials': 'ListKeyRotations',
   'delete-material': 'DeleteImportedKeyMaterial',
@@ -38,6 +41,24 @@ const KMS_ERRORS: Readonly<Record<string, string>> = {
   ValidationException: 'KMS rejected the request parameters (for example a ValidTo in the past or more than 365 days ahead). Fix the expiration, then retry.',
   LimitExceededException: 'KMS request rate limits were exceeded, even after retries. Retry the deployment later.',
   ThrottlingException: 'KMS throttled the requests, even after retries. Retry the deployment later.',
+};
+
+/** Where a step's refusal means something else than for an import of the key's own material. */
+const STEP_ERRORS: Readonly<Partial<Record<Step, Readonly<Record<string, string>>>>> = {
+  'import-new': {
+    IncorrectKeyMaterialException: 'KMS refused it as new material for this key. Check that the secret holds 32 bytes of new material, then retry the deployment.',
+    KMSInvalidStateException: 'the key does not take new material now: it must be Enabled, and no other material may be pending rotation. Check the key in the KMS console (ListKeyRotations), then retry.',
+    UnsupportedOperationException: 'the key does not take new material: only symmetric encryption keys with Origin EXTERNAL rotate (a multi-Region replica takes new material only after its primary). Create a new ImportedKmsKey for the new material.',
+  },
+  'rotate': {
+    LimitExceededException: 'the key has used all its on-demand rotations (KMS allows 25 per key). The new material stays pending: delete it '
+      + '(aws kms delete-imported-key-material --key-id <key> --key-material-id <id of the PENDING_ROTATION material from aws kms list-key-rotations --include-key-material ALL_KEY_MATERIAL>), '
+      + 'and put the new material in a new ImportedKmsKey.',
+    ConflictException: 'an automatic rotation of the key is in progress or about to start. Retry the deployment in 20 minutes.',
+    DisabledException: 'the key is Disabled, and a deploy never enables it. Enable it (aws kms enable-key) if it should be in use, then deploy again.',
+    KMSInvalidStateException: 'KMS reports no material pending rotation, or a key state that does not rotate (PendingImport: some material expired or was deleted). Check the key with aws kms list-key-rotations --include-key-material ALL_KEY_MATERIAL, then retry.',
+    UnsupportedOperationException: 'KMS rotates on demand only symmetric encryption keys (a multi-Region key rotates through its primary). Create a new ImportedKmsKey for the new material.',
+  },
 };
 
 const SECRET_ERRORS: Readonly<Record<string, string>> = {
@@ -75,12 +96,12 @@ export function toImportError(error: unknown, step: Step, keyArn: string, secret
   if (network) {
     return new ImportError(step === 'read-secret'
       ? unreachable('AWS Secrets Manager', 'the Secrets Manager endpoint (secretsmanager.<region>.amazonaws.com)', network)
-      : unreachable('AWS KMS', 'the KMS endpoint (kms.<region>.amazonaws.com)', network));
+      : unreachable('AWS KMS', 'the KMS endpoint (kms.<region>.amazonaws.com)', network), network);
   }
   if (step === 'read-secret') {
     return new ImportError(`Could not read the key material from secret ${secretId} (${name}): `
-      + (SECRET_ERRORS[name] ?? 'an unexpected error occurred. Check the secret exists and the handler may read it, then retry.'));
+      + (SECRET_ERRORS[name] ?? 'an unexpected error occurred. Check the secret exists and the handler may read it, then retry.'), name);
   }
   return new ImportError(`${KMS_ACTION[step]} failed for KMS key ${keyArn} (${name}): `
-    + (KMS_ERRORS[name] ?? 'an unexpected error occurred. Retry the deployment; if it persists, check the key in the KMS console.'));
+    + (STEP_ERRORS[step]?.[name]?.replace('<key>', keyArn) ?? KMS_ERRORS[name] ?? 'an unexpected error occurred. Retry the deployment; if it persists, check the key in the KMS console.'), name);
 }

@@ -7,7 +7,7 @@
  * a key an operator disabled, scheduled for deletion or emptied of its material.
  */
 import type { KeyMetadata } from '@aws-sdk/client-kms';
-import type { ImportProperties } from '../lib/contract';
+import { type ImportProperties, materialSources, sourceKey } from '../lib/contract';
 import { Expiration, hasExpiration, ImportType } from './steps';
 
 export interface Request {
@@ -22,11 +22,27 @@ export interface Request {
 
 export type Plan =
   | { readonly action: 'import'; readonly importType: ImportType }
+  /** Import the newest material as NEW_KEY_MATERIAL and make it current (RotateKeyOnDemand). */
+  | { readonly action: 'rotate' }
   | { readonly action: 'skip'; readonly reason: string }
   | { readonly action: 'fail'; readonly message: string };
 
-/** The settings that say where the material comes from; a change means the new source must be proven. */
-const SOURCE_PROPERTIES = ['SecretId', 'JsonField', 'VersionStage', 'Encoding'] as const;
+/**
+ * How the list of materials (previous ones, then the current one) changed since the last deployment
+ * of the same key: not at all (or only in where materials are read from), by one new material
+ * at the end (a rotation), by losing its newest ones (the rollback of a rotation), or otherwise.
+ */
+export type MaterialChange = 'none' | 'sources' | 'appended' | 'truncated' | 'other';
+
+export function materialChange(props: ImportProperties, oldProps: ImportProperties): MaterialChange {
+  const now = materialSources(props).map(sourceKey);
+  const before = materialSources(oldProps).map(sourceKey);
+  const startsWith = (list: string[], prefix: string[]) => prefix.every((source, i) => list[i] === source);
+  if (now.length === before.length) return startsWith(now, before) ? 'none' : 'sources';
+  if (now.length === before.length + 1 && startsWith(now, before)) return 'appended';
+  if (now.length < before.length && startsWith(before, now)) return 'truncated';
+  return 'other';
+}
 
 export function planImport(request: Request, key: KeyMetadata): Plan {
   const { props, oldProps } = request;
@@ -34,6 +50,17 @@ export function planImport(request: Request, key: KeyMetadata): Plan {
   const holdsExpiration = hasExpiration(key, request.expiration);
   const sameKey = request.requestType === 'Update' && oldProps?.KeyArn === keyArn;
   const importType: ImportType = sameKey ? 'EXISTING_KEY_MATERIAL' : undefined;
+  const change = sameKey && !request.renewal ? materialChange(props, oldProps!) : 'none';
+
+  // One new material at the end: a rotation. The key's state is checked by the rotation itself.
+  if (change === 'appended') return { action: 'rotate' };
+  if (change === 'truncated') {
+    // The rollback of a rotation (or a deploy that drops the newest materials): KMS never makes an
+    // earlier material current again, and materials cannot leave a key, so there is nothing to do.
+    return { action: 'skip', reason: 'the materials list lost its newest entries (the rollback of a rotation, or a deploy that removed them); '
+      + 'KMS cannot make an earlier material current again, so the key keeps its current material and every earlier one. '
+      + 'Deploy the rotation again to record it (README: "Rotating the material")' };
+  }
 
   switch (key.KeyState) {
     case 'Disabled':
@@ -44,7 +71,7 @@ export function planImport(request: Request, key: KeyMetadata): Plan {
       if (request.renewal) return { action: 'skip', reason: `the key is ${key.KeyState}, so it is not renewed and its material lapses at its expiration` };
       return { action: 'fail', message: stateSentence(keyArn, key.KeyState) };
     case 'Enabled':
-      if (request.requestType === 'Update' && holdsExpiration && sourceUnchanged(props, oldProps)) {
+      if (request.requestType === 'Update' && holdsExpiration && change === 'none') {
         return { action: 'skip', reason: 'the key is Enabled with the requested expiration and the material source is unchanged' };
       }
       return { action: 'import', importType };
@@ -64,10 +91,6 @@ export function planImport(request: Request, key: KeyMetadata): Plan {
   }
 }
 
-function sourceUnchanged(props: ImportProperties, oldProps: ImportProperties | undefined): boolean {
-  return oldProps !== undefined && SOURCE_PROPERTIES.every((name) => props[name] === oldProps[name]);
-}
-
 /**
  * The key's material expired (by the last deployed ValidTo, by what KMS still reports, or because
  * it was rolling: a lapse), rather than being deleted.
@@ -77,7 +100,7 @@ function materialExpired(oldProps: ImportProperties, key: KeyMetadata, now: Date
   return oldProps.RollingValidity !== undefined || passed(oldProps.ValidTo) || passed(key.ValidTo);
 }
 
-function stateSentence(keyArn: string, state: string): string {
+export function stateSentence(keyArn: string, state: string): string {
   if (state === 'Disabled') {
     return `KMS key ${keyArn} is Disabled, and a deploy never imports into a disabled key or enables it (someone disabled it, perhaps on purpose). `
       + `If the key should be in use again, enable it (aws kms enable-key --key-id ${keyArn}), then deploy again.`;

@@ -2,10 +2,10 @@
  * Crypto-shred: when a key that opted in leaves the stack for good, delete every key material it
  * holds, so the key is unusable at once instead of after its 7 to 30 day deletion window.
  */
-import { DeleteImportedKeyMaterialCommand, ListKeyRotationsCommand } from '@aws-sdk/client-kms';
+import { DeleteImportedKeyMaterialCommand } from '@aws-sdk/client-kms';
 import type { ResolvedImportProperties } from '../lib/contract';
 import { toImportError } from './errors';
-import { Clients } from './steps';
+import { Clients, listMaterials } from './steps';
 
 /** Deletes every material of `props.KeyArn`; returns how many deletions KMS accepted. Throws only ImportError. */
 export async function shred(clients: Clients, props: ResolvedImportProperties): Promise<number> {
@@ -26,13 +26,7 @@ export async function shred(clients: Clients, props: ResolvedImportProperties): 
 
 /** Every key material of the key, the current one and any added by rotations, pending or not. */
 async function materialIds(clients: Clients, keyArn: string): Promise<Array<string | undefined>> {
-  const ids: Array<string | undefined> = [];
-  let Marker: string | undefined;
-  do {
-    const page = await clients.kms.send(new ListKeyRotationsCommand({ KeyId: keyArn, IncludeKeyMaterial: 'ALL_KEY_MATERIAL', Marker }));
-    ids.push(...(page.Rotations ?? []).map((rotation) => rotation.KeyMaterialId));
-    Marker = page.Truncated ? page.NextMarker : undefined;
-  } while (Marker);
+  const ids = (await listMaterials(clients, keyArn)).map((entry) => entry.KeyMaterialId);
   // A key that lists nothing still has its current material: delete it without an id.
   return ids.length > 0 ? ids : [undefined];
 }

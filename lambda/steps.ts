@@ -2,9 +2,12 @@
  * The small steps every operation composes: read the material, get import parameters, describe
  * the key, wrap and import. Each throws the SDK's error as it came; callers map it.
  */
-import { DescribeKeyCommand, GetParametersForImportCommand, ImportKeyMaterialCommand, KeyMetadata, KMSClient } from '@aws-sdk/client-kms';
+import {
+  DescribeKeyCommand, GetParametersForImportCommand, ImportKeyMaterialCommand, KeyMetadata, KMSClient, ListKeyRotationsCommand, RotateKeyOnDemandCommand,
+  RotationsListEntry,
+} from '@aws-sdk/client-kms';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { ResolvedImportProperties as ImportProperties } from '../lib/contract';
+import { materialDescription, type ResolvedImportProperties as ImportProperties } from '../lib/contract';
 import { decodeSecretValue, normaliseMaterial } from './material';
 import { wrapKeyMaterial } from './wrap';
 
@@ -68,10 +71,28 @@ export async function sendImport(clients: Clients, props: ImportProperties, mate
     EncryptedKeyMaterial: wrapKeyMaterial(material, parameters.PublicKey!, props.WrappingAlgorithm),
     ExpirationModel: expiration.validTo ? 'KEY_MATERIAL_EXPIRES' : 'KEY_MATERIAL_DOES_NOT_EXPIRE',
     ValidTo: expiration.validTo,
-    // Only symmetric encryption keys take ImportType; KMS documents it for them alone.
+    // Only symmetric encryption keys take ImportType and KeyMaterialDescription; KMS documents them for them alone.
     ImportType: props.KeySpec === 'SYMMETRIC_DEFAULT' ? importType : undefined,
+    KeyMaterialDescription: props.KeySpec === 'SYMMETRIC_DEFAULT' ? materialDescription(props) : undefined,
   }));
   return response.KeyMaterialId;
+}
+
+/** Makes the material pending rotation the key's current material. */
+export async function rotateOnDemand(clients: Clients, keyArn: string): Promise<void> {
+  await clients.kms.send(new RotateKeyOnDemandCommand({ KeyId: keyArn }));
+}
+
+/** Every key material of a symmetric key, as ListKeyRotations reports them: the first, each rotation's, and any pending rotation. */
+export async function listMaterials(clients: Clients, keyArn: string): Promise<RotationsListEntry[]> {
+  const entries: RotationsListEntry[] = [];
+  let Marker: string | undefined;
+  do {
+    const page = await clients.kms.send(new ListKeyRotationsCommand({ KeyId: keyArn, IncludeKeyMaterial: 'ALL_KEY_MATERIAL', Marker }));
+    entries.push(...(page.Rotations ?? []));
+    Marker = page.Truncated ? page.NextMarker : undefined;
+  } while (Marker);
+  return entries;
 }
 
 /** True when KMS reports the key's material with an expiration that satisfies the request (whole seconds). */

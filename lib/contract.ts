@@ -37,6 +37,45 @@ export interface ImportProperties {
   readonly WrappingAlgorithm?: string;
   /** 'true' to delete every key material when the resource is deleted (crypto-shred); absent otherwise. */
   readonly ShredOnDelete?: string;
+  /**
+   * Symmetric keys only: the materials the key held before this one, oldest first (rotation). The
+   * material named by SecretId & co. is the current one, always last.
+   */
+  readonly PreviousMaterials?: MaterialSource[];
+}
+
+/** Where one key material is read from: the same fields as for the current material. */
+export interface MaterialSource {
+  readonly SecretId: string;
+  readonly JsonField?: string;
+  readonly VersionStage?: string;
+  readonly Encoding?: string;
+}
+
+/** Every material of the key, oldest first: the previous ones, then the current one. */
+export function materialSources(props: ImportProperties): MaterialSource[] {
+  const current: MaterialSource = { SecretId: props.SecretId, JsonField: props.JsonField, VersionStage: props.VersionStage, Encoding: props.Encoding };
+  return [...(props.PreviousMaterials ?? []), current];
+}
+
+/** The properties of one material of the key: the key's settings with that material's source. */
+export function forMaterial<P extends ImportProperties>(props: P, source: MaterialSource): P {
+  return { ...props, SecretId: source.SecretId, JsonField: source.JsonField, VersionStage: source.VersionStage, Encoding: source.Encoding };
+}
+
+/** A source's identity for comparisons: which secret, which field, which stage, which encoding. */
+export function sourceKey(source: MaterialSource): string {
+  return JSON.stringify([source.SecretId, source.JsonField ?? '', source.VersionStage ?? 'AWSCURRENT', source.Encoding ?? 'AUTO']);
+}
+
+/**
+ * The KeyMaterialDescription the handler sets on each import of a symmetric key, so that
+ * ListKeyRotations shows where each material came from: the secret, field and stage, never the
+ * material. KMS allows 256 characters of letters, digits, spaces and `:/_.-`.
+ */
+export function materialDescription(source: MaterialSource): string {
+  const parts = [`secret ${source.SecretId}`, source.JsonField ? `field ${source.JsonField}` : '', `stage ${source.VersionStage ?? 'AWSCURRENT'}`];
+  return parts.filter(Boolean).join(' ').replace(/[^a-zA-Z0-9:/_\s.-]/g, '_').slice(0, 256);
 }
 
 /** Import properties with every default filled in, as the handler uses them. */
