@@ -102,12 +102,13 @@ async function firstRoundTrip(clients: Clients, request: Request, keyMayBeNew: b
       describeKey(clients, props.KeyArn), readMaterial(clients, props), getParameters(clients, props),
     ]);
     const plan = key.status === 'fulfilled' ? planImport(request, key.value) : undefined;
-    if (plan?.action === 'import' && secret.status === 'fulfilled' && parameters.status === 'fulfilled') {
+    const imports = plan?.action === 'import' || plan?.action === 'rotate';
+    if (imports && secret.status === 'fulfilled' && parameters.status === 'fulfilled') {
       return { plan, key: (key as PromiseFulfilledResult<KeyMetadata>).value, material: secret.value, parameters: parameters.value };
     }
     // Nothing below imports: the material read (if any) is no longer needed.
     if (secret.status === 'fulfilled') secret.value.fill(0);
-    if (plan && plan.action !== 'import') return { plan, key: (key as PromiseFulfilledResult<KeyMetadata>).value };
+    if (plan && !imports) return { plan, key: (key as PromiseFulfilledResult<KeyMetadata>).value };
     const failure: [Step, unknown] = key.status === 'rejected' ? ['describe-key', key.reason]
       : secret.status === 'rejected' ? ['read-secret', secret.reason] : ['get-parameters', (parameters as PromiseRejectedResult).reason];
     const [step, error] = failure;

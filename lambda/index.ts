@@ -71,7 +71,8 @@ async function onCloudFormationEvent(event: ProviderEvent): Promise<ProviderResp
 
 function respond(result: ConvergeResult): ProviderResponse {
   const data: Record<string, string> = { [ATTRIBUTE.KEY_ARN]: result.keyArn, [ATTRIBUTE.KEY_ID]: result.keyId };
-  if (result.keyMaterialId) data[ATTRIBUTE.KEY_MATERIAL_ID] = result.keyMaterialId;
+  // Always present, so that the currentKeyMaterialId attribute resolves even for keys KMS reports no id for.
+  data[ATTRIBUTE.KEY_MATERIAL_ID] = result.keyMaterialId ?? '';
   return { PhysicalResourceId: result.keyArn, Data: data };
 }
 

@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, DependencyGroup, IDependable } from 'constructs';
 import { KeyMaterial } from './key-material';
@@ -31,6 +32,8 @@ export interface ImportGuardrails {
   readonly latestValidTo?: Date;
   /** Whether the handler deletes the key's material when the key leaves the stack (crypto-shred). */
   readonly shred?: boolean;
+  /** Whether the key rotates (it lists earlier materials): the handler may list materials and rotate on demand. */
+  readonly rotate?: boolean;
 }
 /**
  * The handler's timeout: room for its bounded waits (eventual consistency after CreateKey, the
@@ -124,14 +127,14 @@ export class ImportProvider extends Construct {
   }
 
   /**
-   * Lets the handler import into `key` from the secret of `material`, within `guardrails`. Returns
-   * what the import must wait for: the policies that let the handler read the secret.
+   * Lets the handler import into `key` from the secrets of `materials`, within `guardrails`. Returns
+   * what the import must wait for: the policies that let the handler read the secrets.
    *
    * The key policy statements carry KMS's condition keys, so even the handler's own role can only
    * import as configured: with this wrapping key spec and algorithm, this expiration model and, for
    * a fixed date, no later ValidTo.
    */
-  public serve(key: kms.Key, material: KeyMaterial, guardrails: ImportGuardrails): IDependable {
+  public serve(key: kms.Key, materials: KeyMaterial[], guardrails: ImportGuardrails): IDependable {
     const allow = (sid: string, action: string, conditions?: Record<string, Record<string, string>>) => key.addToResourcePolicy(new iam.PolicyStatement({
       sid, principals: [this.role], actions: [action], resources: ['*'], conditions,
     }));
@@ -151,8 +154,18 @@ export class ImportProvider extends Construct {
         actions: ['kms:DeleteImportedKeyMaterial', 'kms:ListKeyRotations'],
       }));
     }
+    if (guardrails.rotate) {
+      // Rotating (and examining a refused rotation); a key that lists no earlier material gets neither.
+      key.addToResourcePolicy(new iam.PolicyStatement({
+        sid: 'AllowImportedKmsKeyHandlerRotate', principals: [this.role], resources: ['*'],
+        actions: ['kms:RotateKeyOnDemand', 'kms:ListKeyRotations'],
+      }));
+    }
+    return new DependencyGroup(...materials.flatMap((material) => this.grantRead(material.secret)));
+  }
 
-    const secret = material.secret;
+  /** Lets the handler read `secret` (and decrypt it, with its customer managed key). */
+  private grantRead(secret: secretsmanager.ISecret): iam.ManagedPolicy[] {
     const secretArn = secret.secretFullArn ?? `${secret.secretArn}-??????`;
     const grants = [this.grantOnce(secretArn, (shard) => {
       if (shard.read.resources.length === 0) shard.policy.addStatements(shard.read);
@@ -166,7 +179,7 @@ export class ImportProvider extends Construct {
       });
       grants.push(this.grantOnce(JSON.stringify(decrypt.toStatementJson()), (shard) => shard.policy.addStatements(decrypt)));
     }
-    return new DependencyGroup(...grants);
+    return grants;
   }
 
   /**

@@ -1,17 +1,35 @@
-import { Annotations, CustomResource, Duration, RemovalPolicy, Resource, Validations } from 'aws-cdk-lib';
+import { Annotations, CustomResource, Duration, RemovalPolicy, Resource, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { ATTRIBUTE, IMPORT_RESOURCE_TYPE, withoutDefaults } from './contract';
+import { ATTRIBUTE, IMPORT_RESOURCE_TYPE, MaterialSource, withoutDefaults } from './contract';
 import { ImportProvider } from './import-provider';
 import { KeyMaterial, KeyMaterialEncoding } from './key-material';
 import { KeyMaterialExpiration, MAX_VALIDITY_DAYS } from './key-material-expiration';
 import { defaultWrappingAlgorithm, importConfigurationProblem, IMPORTABLE_KEY_SPECS } from './key-spec-rules';
 import { lockDownMaterial } from './material-lockdown';
 import { WrappingAlgorithm, WrappingKeySpec } from './wrapping';
+
+/** KMS's quota of on-demand rotations per key (older documentation says 10; the API reference says 25). */
+const MAX_ON_DEMAND_ROTATIONS = 25;
+
+/** Where one material is read from, as the handler's properties name it. */
+function sourceOf(material: KeyMaterial): MaterialSource {
+  return {
+    SecretId: material.secret.secretFullArn ?? material.secret.secretArn,
+    JsonField: material.jsonField,
+    VersionStage: material.versionStage,
+    Encoding: material.encoding === KeyMaterialEncoding.AUTO ? undefined : material.encoding,
+  };
+}
+
+function describeEntry(index: number, count: number): string {
+  return index === count - 1 ? 'keyMaterial' : `previousKeyMaterials[${index}]`;
+}
 
 /** Options of the alarm on a key's material expiration. */
 export interface MaterialExpirationAlarmOptions {
@@ -45,6 +63,18 @@ export interface ImportedKmsKeyProps {
    * Where the key material comes from, e.g. `KeyMaterial.fromSecret(secret)`.
    */
   readonly keyMaterial: KeyMaterial;
+
+  /**
+   * Rotation (symmetric keys only): the materials this key held before `keyMaterial`, oldest first.
+   * To rotate, append the current `keyMaterial` here, set `keyMaterial` to the new material and
+   * deploy: the handler imports it as new material and makes it current (RotateKeyOnDemand).
+   * Earlier materials stay with the key and keep decrypting, so each must stay readable for the
+   * key's lifetime (pin each to a version stage of its own: README, "Rotating the material").
+   * Entries are never removed or reordered; KMS allows 25 on-demand rotations per key.
+   *
+   * @default - the key has one material, `keyMaterial`
+   */
+  readonly previousKeyMaterials?: KeyMaterial[];
 
   /**
    * When the imported material expires. Changing it re-imports the same material into the same key.
@@ -167,6 +197,11 @@ export class ImportedKmsKey extends Resource implements kms.IKey {
    * this construct's `keyArn` to reference the key.
    */
   public readonly key: kms.Key;
+  /**
+   * The KeyMaterialId of the key's current material (changes with each rotation). Empty for keys
+   * KMS reports none for (HMAC and asymmetric keys).
+   */
+  public readonly currentKeyMaterialId: string;
   /** Grant methods for this key. */
   public readonly grants: kms.KeyGrants;
   private readonly expiration: KeyMaterialExpiration;
@@ -187,6 +222,9 @@ export class ImportedKmsKey extends Resource implements kms.IKey {
     if (this.shredMaterialOnRemoval) this.requireDestroy(removalPolicy);
     const { validTo, validity, renewalInterval } = this.expiration;
     if (validTo) this.validateExpiration(validTo, new Date());
+    const previous = props.previousKeyMaterials ?? [];
+    const materials = [...previous, props.keyMaterial];
+    if (previous.length > 0) this.validateRotation(keySpec, materials);
 
     this.key = new kms.Key(this, 'Resource', {
       description: props.description,
@@ -205,21 +243,24 @@ export class ImportedKmsKey extends Resource implements kms.IKey {
     });
 
     const provider = ImportProvider.of(this, props.handlerRuntime);
-    const secretAccess = provider.serve(this.key, props.keyMaterial, {
+    const secretAccess = provider.serve(this.key, materials, {
       wrappingKeySpec, wrappingAlgorithm,
       expirationModel: validTo || validity ? 'KEY_MATERIAL_EXPIRES' : 'KEY_MATERIAL_DOES_NOT_EXPIRE',
       latestValidTo: validTo,
       shred: this.shredMaterialOnRemoval,
+      rotate: previous.length > 0,
     });
-    if (props.keyMaterial.lockdown) lockDownMaterial(this, props.keyMaterial.secret, props.keyMaterial.lockdown, provider.role);
-    const material = props.keyMaterial;
+    const locked = new Set<secretsmanager.ISecret>();
+    for (const material of materials) {
+      if (!material.lockdown || locked.has(material.secret)) continue;
+      locked.add(material.secret);
+      lockDownMaterial(this, material.secret, material.lockdown, provider.role);
+    }
     const properties = withoutDefaults({
       KeyArn: this.key.keyArn,
       KeySpec: keySpec,
-      SecretId: material.secret.secretFullArn ?? material.secret.secretArn,
-      JsonField: material.jsonField,
-      VersionStage: material.versionStage,
-      Encoding: material.encoding === KeyMaterialEncoding.AUTO ? undefined : material.encoding,
+      ...sourceOf(props.keyMaterial),
+      PreviousMaterials: previous.length > 0 ? previous.map(sourceOf) : undefined,
       ValidTo: validTo?.toISOString().replace('.000Z', 'Z'),
       RollingValidity: validity ? String(validity.toSeconds()) : undefined,
       RenewalInterval: renewalInterval ? String(renewalInterval.toSeconds()) : undefined,
@@ -236,6 +277,7 @@ export class ImportedKmsKey extends Resource implements kms.IKey {
 
     this.keyArn = importResource.getAttString(ATTRIBUTE.KEY_ARN);
     this.keyId = importResource.getAttString(ATTRIBUTE.KEY_ID);
+    this.currentKeyMaterialId = importResource.getAttString(ATTRIBUTE.KEY_MATERIAL_ID);
     // The schedule names the key by the import's KeyArn, so it starts only once the import succeeded.
     if (validity && renewalInterval) provider.renewals.add({ ...properties, KeyArn: this.keyArn }, renewalInterval);
     this.grants = kms.KeyGrants.fromKey(this);
@@ -371,6 +413,36 @@ export class ImportedKmsKey extends Resource implements kms.IKey {
     if (this.expiration.validTo || this.expiration.validity) return;
     throw new Error(`ImportedKmsKey ${this.node.path}: ${method}() has nothing to monitor: the key's material never expires `
       + '(KeyMaterialExpiration.never()), so KMS publishes no expiration metric or event for it.');
+  }
+
+  /** A key that lists earlier materials rotates: only symmetric keys can, each material once, within KMS's quota. */
+  private validateRotation(keySpec: kms.KeySpec, materials: KeyMaterial[]): void {
+    if (keySpec !== kms.KeySpec.SYMMETRIC_DEFAULT) {
+      throw new Error(`ImportedKmsKey ${this.node.path}: previousKeyMaterials needs a SYMMETRIC_DEFAULT key; got ${keySpec}. `
+        + 'KMS rotates only symmetric encryption keys: an HMAC or asymmetric key keeps its first material for life, so new material needs a new ImportedKmsKey.');
+    }
+    if (materials.length - 1 > MAX_ON_DEMAND_ROTATIONS) {
+      throw new Error(`ImportedKmsKey ${this.node.path}: ${materials.length - 1} previousKeyMaterials need as many rotations, and KMS allows `
+        + `${MAX_ON_DEMAND_ROTATIONS} on-demand rotations per key. Put further material in a new ImportedKmsKey.`);
+    }
+    const stack = Stack.of(this);
+    const seen = new Map<string, number>();
+    materials.forEach((material, index) => {
+      const source = JSON.stringify(stack.resolve({ ...sourceOf(material), VersionStage: material.versionStage ?? 'AWSCURRENT' }));
+      const earlier = seen.get(source);
+      if (earlier !== undefined) {
+        throw new Error(`ImportedKmsKey ${this.node.path}: ${describeEntry(index, materials.length)} reads the same secret, field and version stage as `
+          + `${describeEntry(earlier, materials.length)}; each material needs a source of its own (e.g. its own version stage).`);
+      }
+      seen.set(source, index);
+      const stage = material.versionStage ?? 'AWSCURRENT';
+      const shared = materials.some((other) => other !== material && other.secret === material.secret);
+      if (stage === 'AWSPREVIOUS' || (stage === 'AWSCURRENT' && shared)) {
+        Annotations.of(this).addWarningV2('imported-kms-key:unpinned-material', `${describeEntry(index, materials.length)} reads version stage ${stage}, `
+          + 'which moves whenever the secret gets a new value; the key needs every material re-readable for its lifetime (each expiration change re-imports all). '
+          + 'Pin it to a version stage of its own (README, "Rotating the material").');
+      }
+    });
   }
 
   private validateExpiration(validTo: Date, now: Date): void {
