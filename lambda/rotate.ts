@@ -53,7 +53,8 @@ export async function rotate(ctx: ImportContext, key: KeyMetadata, material: Buf
 }
 
 async function examineRefusal(ctx: ImportContext, key: KeyMetadata, material: Buffer, refusal: ImportError, history: boolean): Promise<RotationResult> {
-  const entries = await listMaterialsOrFail(ctx);
+  // Examining is a diagnosis: when it fails too, the refusal itself is the better sentence.
+  const entries = await listMaterialsOrFail(ctx).catch(() => { throw refusal; });
   const pending = entries.find((entry) => entry.KeyMaterialState?.startsWith('PENDING'));
   if (pending) {
     if (pending.KeyMaterialDescription !== materialDescription(ctx.props)) throw new ImportError(pendingSentence(ctx.props.KeyArn, pending));

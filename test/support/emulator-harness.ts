@@ -17,6 +17,8 @@ export interface KeySetup {
   readonly secretArn: string;
   readonly options?: SecretKeyMaterialOptions;
   readonly expiration?: KeyMaterialExpiration;
+  /** Secrets of the key's earlier materials, oldest first (rotation). */
+  readonly previousSecretArns?: string[];
   /** Any other props; local-kms offers only RSA_2048 wrapping keys, so that is the default here. */
   readonly props?: Partial<ImportedKmsKeyProps>;
 }
@@ -73,6 +75,7 @@ export class EmulatorHarness {
     const synthesized = synthesize((stack: Stack) => keys.forEach((k) => new ImportedKmsKey(stack, k.id, {
       keyMaterial: KeyMaterial.fromSecret(secretsmanager.Secret.fromSecretCompleteArn(stack, `${k.id}Secret`, k.secretArn), k.options),
       expiration: k.expiration,
+      previousKeyMaterials: k.previousSecretArns?.map((arn, i) => KeyMaterial.fromSecret(secretsmanager.Secret.fromSecretCompleteArn(stack, `${k.id}Previous${i}`, arn))),
       wrappingKeySpec: WrappingKeySpec.RSA_2048,
       description: `emulator test ${k.id}`,
       ...k.props,
