@@ -56,7 +56,12 @@ export async function converge(clients: Clients, request: ConvergeRequest, optio
   if (expiration === 'passed') {
     // KMS refuses a ValidTo in the past. On an Update this is the state CloudFormation rolls back to
     // (or a template synthesized long ago): the key keeps what it holds, and the stack must not wedge.
-    if (requestType === 'Update') return result(false, { reason: `the requested expiration ${props.ValidTo} has passed, so it cannot be imported; the key keeps its material and expiration` });
+    if (requestType === 'Update') {
+      // One read, for the currentKeyMaterialId attribute; the rollback succeeds even if it fails.
+      const key = await describeKey(clients, props.KeyArn).catch(() => undefined);
+      return result(false, { reason: `the requested expiration ${props.ValidTo} has passed, so it cannot be imported; the key keeps its material and expiration`,
+        keyMaterialId: key?.CurrentKeyMaterialId });
+    }
     throw new ImportError(`The expiration ${props.ValidTo} is in the past, so KMS would refuse the import. Move the expiration forward, or use KeyMaterialExpiration.never(), and deploy again.`);
   }
   // A key the previous deployment did not import into may be new, and may not be visible everywhere yet.

@@ -239,16 +239,22 @@ describe('Update converges instead of blindly re-importing', () => {
   test.each([
     ['an Update', true],
     ['a Create', false],
-  ])('a requested expiration that has passed: %s succeeds without any call only if it is an Update', async (_name, isUpdate) => {
+  ])('a requested expiration that has passed: %s succeeds, reading only the key (for its KeyMaterialId), only if it is an Update', async (_name, isUpdate) => {
     const past = new Date(Date.now() - 120_000).toISOString();
     if (isUpdate) {
+      state.key = holding(inDays(30));
       const response = await handler(update(props({ ValidTo: past }), props({ ValidTo: inDays(30) })));
-      expect(response).toEqual({ PhysicalResourceId: KEY_ARN, Data: { KeyArn: KEY_ARN, KeyId: expect.any(String) } });
+      expect(response).toEqual({ PhysicalResourceId: KEY_ARN, Data: { KeyArn: KEY_ARN, KeyId: expect.any(String), KeyMaterialId: MATERIAL_ID } });
       expect(lastLog()).toMatchObject({ imported: false, reason: expect.stringMatching(/has passed, so it cannot be imported; the key keeps its material/) });
+      expect(kmsCalls()).toEqual(['DescribeKey']);
+      // Even a key KMS cannot describe any more does not fail the rollback.
+      kms.on(DescribeKeyCommand).rejects(awsError('NotFoundException'));
+      expect((await handler(update(props({ ValidTo: past }), props({ ValidTo: inDays(30) })))).Data).toMatchObject({ KeyMaterialId: '' });
     } else {
       expect(await failure(create(props({ ValidTo: past })))).toMatch(/is in the past, so KMS would refuse the import/);
+      expect(kms.calls().length).toBe(0);
     }
-    expect(kms.calls().length + secrets.calls().length).toBe(0);
+    expect(secrets.calls().length).toBe(0);
   });
 
   test('a replaced key (no material yet) is imported with no ImportType: KMS chooses NEW', async () => {

@@ -75,7 +75,7 @@ test('a repeated Create after the secret changed to other material fails, and th
   expect(await h.decrypt(keyArn, ciphertext)).toEqual(Buffer.from('kept'));
 });
 
-test('a rollback to an expiration that has passed in the meantime succeeds without any call, and the key keeps its expiration', async () => {
+test('a rollback to an expiration that has passed in the meantime succeeds with one DescribeKey, and the key keeps its expiration', async () => {
   const { deployment, props, keyArn } = await deployedKey(KeyMaterialExpiration.at(h.inDays(30)));
   const later = { ...props, ValidTo: h.validTo(60) };
   expect((await h.invoke(deployment, deployment.updateEvent(later, props)))[0].status).toBe('SUCCESS');
@@ -83,7 +83,7 @@ test('a rollback to an expiration that has passed in the meantime succeeds witho
   const passed = { ...props, ValidTo: new Date(Date.now() - 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z') };
   const [rollback] = await h.invoke(deployment, deployment.updateEvent(passed, later));
   expect(rollback).toMatchObject({ status: 'SUCCESS', response: { PhysicalResourceId: keyArn } });
-  expect(proxy.total() + secretsProxy.total()).toBe(0);
+  expect([proxy.total(), secretsProxy.total()]).toEqual([1, 0]);
   const metadata = await h.describeKey(keyArn);
   expect(metadata.KeyState).toBe('Enabled');
   expect(metadata.ValidTo).toEqual(h.inDays(60));
