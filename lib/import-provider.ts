@@ -37,9 +37,10 @@ export interface ImportGuardrails {
 }
 /**
  * The handler's timeout: room for its bounded waits (eventual consistency after CreateKey, the
- * import, readiness) and the SDK's own retries, which a construct test adds up.
+ * import, a rotation, readiness) and the SDK's own retries, which a construct test adds up. The
+ * Provider framework waits up to 15 minutes for it.
  */
-export const HANDLER_TIMEOUT = Duration.minutes(5);
+export const HANDLER_TIMEOUT = Duration.minutes(10);
 
 /**
  * The import handler shared by every ImportedKmsKey in a stack: one Lambda function behind the
