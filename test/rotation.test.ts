@@ -17,6 +17,7 @@ import { ImportedKmsKey, ImportedKmsKeyProps, KeyMaterial } from '../lib';
 import { IMPORT_RESOURCE_TYPE, ImportProperties, MaterialSource } from '../lib/contract';
 import { decide, resolvePolicy, roleArn } from './support/policy-simulator';
 import { importedKey, materialSecret, newStack } from './support/stacks';
+import { handler } from '../lambda';
 import { symmetricMaterial, expectNoLeak } from './support/keys';
 import {
   awsError, create, failure, inDays, KEY_ARN, kms, kmsCalls, output, props, resetHarness, SECRET_ARN, secrets, success, unwrapSentMaterial, update,
@@ -234,6 +235,20 @@ describe('rollbacks and other paths never wedge', () => {
     ]);
     expect(materials.map((m) => m.validTo?.toISOString().replace('.000Z', 'Z'))).toEqual([validTo, validTo]);
     expect(kmsCalls()).not.toContain('ListKeyRotations');
+  });
+
+  test('a scheduled renewal of a rolling rotated key re-imports every material with the new ValidTo', async () => {
+    keyHolding(SECRET_ARN, SECRET_2);
+    jest.useFakeTimers({ now: Date.now(), doNotFake: ['nextTick', 'setImmediate'] });
+    try {
+      const settled = handler({ ImportedKmsKeyRenewal: [listing(SECRET_2, [SECRET_ARN], { RollingValidity: String(30 * 86400), RenewalInterval: String(86400) })] });
+      await jest.runAllTimersAsync();
+      expect(await settled).toMatchObject({ renewed: 1, failed: 0 });
+    } finally {
+      jest.useRealTimers();
+    }
+    expect(importInputs().map((i) => i.KeyMaterialDescription)).toEqual([`secret ${SECRET_ARN} stage AWSCURRENT`, `secret ${SECRET_2} stage AWSCURRENT`]);
+    expect(materials.every((m) => m.validTo && m.validTo.getTime() > Date.now() + 29 * 86_400_000)).toBe(true);
   });
 
   test('a converged deploy of a rotated key makes no import', async () => {
