@@ -48,7 +48,7 @@ export async function benchSynthScaling() {
       ours.push(last.ours.ms);
       theirs.push(last.theirs.ms);
     }
-    const resources = Object.values(last.ours.template.Resources) as Array<{ Type: string; Properties: any }>;
+    const resources = Object.values<{ Type: string; Properties: any }>(last.ours.template.Resources);
     rows.push({
       keys: n,
       importedSynthMs: round(median(ours)),

@@ -208,6 +208,11 @@ export class ImportedKmsKey extends Resource implements kms.IKey {
   private readonly shredMaterialOnRemoval: boolean;
   private aliasCount = 0;
 
+  /**
+   * @param scope the construct this key belongs to
+   * @param id the construct id of this key
+   * @param props where the material comes from, and how the key is configured
+   */
   constructor(scope: Construct, id: string, props: ImportedKmsKeyProps) {
     super(scope, id);
     const keySpec = props.keySpec ?? kms.KeySpec.SYMMETRIC_DEFAULT;
@@ -362,6 +367,8 @@ export class ImportedKmsKey extends Resource implements kms.IKey {
    * The seconds until the key's material expires, as KMS reports them (`AWS/KMS`
    * `SecondsUntilKeyMaterialExpiration`, statistic Minimum, hourly by default). KMS publishes it
    * only for material that expires.
+   *
+   * @param props options that override the metric's defaults (statistic, period, label, ...)
    */
   public metricSecondsUntilMaterialExpiration(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     this.requireExpiringMaterial('metricSecondsUntilMaterialExpiration');
@@ -379,6 +386,9 @@ export class ImportedKmsKey extends Resource implements kms.IKey {
    * An alarm that goes off when the key's material expires within `threshold`, or when KMS
    * reports nothing for an hour (missing data is breaching: material that already expired is no
    * longer reported). Add actions to it, e.g. `alarm.addAlarmAction(new SnsAction(topic))`.
+   *
+   * @param id the construct id of the alarm, under this key
+   * @param options threshold, name and description of the alarm
    */
   public addMaterialExpirationAlarm(id: string, options: MaterialExpirationAlarmOptions = {}): cloudwatch.Alarm {
     this.requireExpiringMaterial('addMaterialExpirationAlarm');
@@ -400,7 +410,12 @@ export class ImportedKmsKey extends Resource implements kms.IKey {
     });
   }
 
-  /** A rule that matches KMS's "KMS Imported Key Material Expiration" event for this key. */
+  /**
+   * A rule that matches KMS's "KMS Imported Key Material Expiration" event for this key.
+   *
+   * @param id the construct id of the rule, under this key
+   * @param options the rule's target, name, description and event pattern additions
+   */
   public onMaterialExpiration(id: string, options: events.OnEventOptions = {}): events.Rule {
     this.requireExpiringMaterial('onMaterialExpiration');
     const rule = new events.Rule(this, id, options);

@@ -31,6 +31,8 @@ export class KeyMaterialExpiration {
    * The material expires at `date` (KEY_MATERIAL_EXPIRES). KMS takes whole seconds, so any
    * milliseconds are dropped. KMS accepts at most 365 days ahead; changing the date re-imports
    * the same material into the same key.
+   *
+   * @param date when the material expires
    */
   public static at(date: Date): KeyMaterialExpiration {
     if (!(date instanceof Date) || Number.isNaN(date.getTime())) {
@@ -44,6 +46,9 @@ export class KeyMaterialExpiration {
    * re-imports it every `renewalInterval` with a ValidTo `validity` ahead. If the renewals stop
    * (the schedule is removed, the stack deleted, the secret revoked), the key lapses within
    * `validity`: a dead man's switch that needs no one to remember a date.
+   *
+   * @param validity how long the material stays valid after each import or renewal
+   * @param options how often the schedule renews the material
    */
   public static rolling(validity: Duration, options: RollingExpirationOptions = {}): KeyMaterialExpiration {
     const interval = options.renewalInterval ?? Duration.days(1);

@@ -86,6 +86,9 @@ export class KeyMaterial {
   /**
    * Key material held in an AWS Secrets Manager secret: its SecretBinary (raw bytes), or a
    * SecretString holding base64, hex or PEM text, or a JSON SecretString whose `jsonField` does.
+   *
+   * @param secret the secret that holds the material
+   * @param options where in the secret the material is, how it is encoded, and the secret's lockdown
    */
   public static fromSecret(secret: secretsmanager.ISecret, options: SecretKeyMaterialOptions = {}): KeyMaterial {
     for (const [name, value] of Object.entries({ jsonField: options.jsonField, versionStage: options.versionStage })) {

@@ -1,5 +1,5 @@
 // Bundles the import handler (lambda/index.ts) into assets/import-handler/index.js.
-// Runs at package build time (npm prepare), so a consumer's `cdk synth` needs neither esbuild nor Docker.
+// Runs at package build time (`npm run build`, before jsii), so a consumer's `cdk synth` needs neither esbuild nor Docker.
 import { build } from 'esbuild';
 
 await build({

@@ -1,4 +1,4 @@
-import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -104,7 +104,7 @@ describe('the import custom resource', () => {
 
   test('keys in two stacks get one provider each', () => {
     const stack = newStack('One');
-    const other = new Stack(stack.node.scope as App, 'Two');
+    const other = new Stack(stack.node.scope, 'Two');
     importedKey(stack, 'A');
     importedKey(other, 'B');
     Template.fromStack(stack).resourceCountIs('AWS::Lambda::Function', 2);

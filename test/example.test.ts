@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -17,7 +18,7 @@ test('the example stack matches its snapshot', () => {
 });
 
 test('cdk-nag AwsSolutions finds nothing unacknowledged in the example stack, and every acknowledgement gives a reason', () => {
-  const outdir = join(require('node:os').tmpdir(), `nag-${process.pid}`);
+  const outdir = join(tmpdir(), `nag-${process.pid}`);
   const app = new App({ outdir });
   new ExampleStack(app, 'ImportedKmsKeyExample');
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -92,7 +92,7 @@ describe('scheduled renewal', () => {
       inFlight++; peak = Math.max(peak, inFlight);
       await new Promise((r) => setTimeout(r, 5));
       inFlight--;
-      return { KeyMetadata: holding(validToOf(KeyId!).toISOString()) };
+      return { KeyMetadata: holding(validToOf(KeyId).toISOString()) };
     });
     const keys = Array.from({ length: 10 }, (_, i) => rolling({ KeyArn: keyArn(i) }));
     expect(await handler({ ImportedKmsKeyRenewal: keys })).toEqual({ renewed: 10, unchanged: 0, failed: 0 });

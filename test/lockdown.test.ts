@@ -115,7 +115,7 @@ test('an imported secret gets no policy, and an info annotation with the policy 
   new ImportedKmsKey(stack, 'Key', { keyMaterial: KeyMaterial.fromSecret(secret, { lockdown: {} }) });
   Template.fromStack(stack).resourceCountIs('AWS::SecretsManager::ResourcePolicy', 0);
   const [info] = Annotations.fromStack(stack).findInfo('/TestStack/Key', Match.anyValue());
-  const text = String(info.entry.data);
+  const text = info.entry.data as string;
   expect(text).toMatch(/^The material's secret .* is not owned by this stack, so the lockdown cannot be attached; apply this resource policy to it by hand \(aws secretsmanager put-resource-policy --block-public-policy\): \{"Statement":\[/);
   expect(text).toContain('"Sid":"DenyReadingKeyMaterialExceptImportHandler"');
   expect(text).toContain('"Sid":"DenyChangingKeyMaterialLock"');

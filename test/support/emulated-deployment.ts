@@ -133,7 +133,7 @@ export class EmulatedDeployment {
 
   private import(importId: string): SynthesizedImport {
     const found = this.synthesized.imports[importId] ?? Object.entries(this.synthesized.imports).find(([id]) => id.startsWith(importId))?.[1];
-    if (!found) throw new Error(`no import ${importId} in ${Object.keys(this.synthesized.imports)}`);
+    if (!found) throw new Error(`no import ${importId} in ${Object.keys(this.synthesized.imports).join(',')}`);
     return found;
   }
 }

@@ -46,7 +46,7 @@ export async function decide(resourcePolicy: unknown, request: Request): Promise
     serviceControlPolicies: [],
     resourceControlPolicies: [],
     resourcePolicy,
-  } as never, {});
+  }, {});
   if (result.resultType !== 'single') throw new Error(`simulation did not give one decision: ${JSON.stringify(result).slice(0, 500)}`);
   return result.overallResult;
 }
