@@ -50,7 +50,7 @@ export function planImport(request: Request, key: KeyMetadata): Plan {
   const holdsExpiration = hasExpiration(key, request.expiration);
   const sameKey = request.requestType === 'Update' && oldProps?.KeyArn === keyArn;
   const importType: ImportType = sameKey ? 'EXISTING_KEY_MATERIAL' : undefined;
-  const change = sameKey && !request.renewal ? materialChange(props, oldProps!) : 'none';
+  const change = sameKey && !request.renewal ? materialChange(props, oldProps) : 'none';
 
   // One new material at the end: a rotation. The key's state is checked by the rotation itself.
   if (change === 'appended') return { action: 'rotate' };

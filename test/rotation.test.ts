@@ -61,7 +61,7 @@ function importMaterial(input: ImportKeyMaterialCommandInput) {
   if (type === 'NEW_KEY_MATERIAL' && materials.some((m) => m.state === 'PENDING_ROTATION')) throw awsError('KMSInvalidStateException');
   const material = known ?? { id: idOf(bytes), bytes, state: materials.length === 0 ? 'CURRENT' : 'PENDING_ROTATION' };
   Object.assign(material, { description: input.KeyMaterialDescription ?? material.description, validTo: input.ValidTo });
-  if (!known) materials.push(material as Material);
+  if (!known) materials.push(material);
   if (keyState === 'PendingImport') keyState = 'Enabled';
   return { KeyId: KEY_ARN, KeyMaterialId: material.id };
 }
@@ -362,7 +362,7 @@ describe('at synth time', () => {
     });
     rotatingKey(stack);
     const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('which moves whenever the secret gets a new value'));
-    expect(warnings.map((w) => [w.id, String(w.entry.data).split(' reads')[0]])).toEqual([
+    expect(warnings.map((w) => [w.id, (w.entry.data as string).split(' reads')[0]])).toEqual([
       ['/TestStack/Moving', 'previousKeyMaterials[0]'], ['/TestStack/Moving', 'keyMaterial'],
     ]);
   });
