@@ -49,7 +49,9 @@ export function planImport(request: Request, key: KeyMetadata): Plan {
   const keyArn = props.KeyArn;
   const holdsExpiration = hasExpiration(key, request.expiration);
   const sameKey = request.requestType === 'Update' && oldProps?.KeyArn === keyArn;
-  const importType: ImportType = sameKey ? 'EXISTING_KEY_MATERIAL' : undefined;
+  // A multi-Region replica takes the primary's material, which KMS already associates with the key
+  // (KMS documents EXISTING_KEY_MATERIAL for replicas); any other key's first import is KMS's default.
+  const importType: ImportType = sameKey || props.Replica === 'true' ? 'EXISTING_KEY_MATERIAL' : undefined;
   const change = sameKey && !request.renewal ? materialChange(props, oldProps) : 'none';
 
   // One new material at the end: a rotation. The key's state is checked by the rotation itself.

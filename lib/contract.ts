@@ -42,6 +42,8 @@ export interface ImportProperties {
    * material named by SecretId & co. is the current one, always last.
    */
   readonly PreviousMaterials?: MaterialSource[];
+  /** 'true' for a multi-Region replica key: it takes the primary's material, as EXISTING_KEY_MATERIAL. */
+  readonly Replica?: string;
 }
 
 /** Where one key material is read from: the same fields as for the current material. */

@@ -2,7 +2,6 @@ import * as path from 'path';
 import * as fs from 'fs';
 import { Annotations, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -135,7 +134,7 @@ export class ImportProvider extends Construct {
    * import as configured: with this wrapping key spec and algorithm, this expiration model and, for
    * a fixed date, no later ValidTo.
    */
-  public serve(key: kms.Key, materials: KeyMaterial[], guardrails: ImportGuardrails): IDependable {
+  public serve(key: { addToResourcePolicy(statement: iam.PolicyStatement): unknown }, materials: KeyMaterial[], guardrails: ImportGuardrails): IDependable {
     const allow = (sid: string, action: string, conditions?: Record<string, Record<string, string>>) => key.addToResourcePolicy(new iam.PolicyStatement({
       sid, principals: [this.role], actions: [action], resources: ['*'], conditions,
     }));

@@ -1,58 +1,20 @@
-import { Annotations, CustomResource, Duration, RemovalPolicy, Resource, Stack, Validations } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as events from 'aws-cdk-lib/aws-events';
+import { Annotations, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { ATTRIBUTE, IMPORT_RESOURCE_TYPE, MaterialSource, withoutDefaults } from './contract';
-import { ImportProvider } from './import-provider';
-import { KeyMaterial, KeyMaterialEncoding } from './key-material';
-import { KeyMaterialExpiration, MAX_VALIDITY_DAYS } from './key-material-expiration';
+import { ImportedKeyBase } from './imported-key-base';
+import { KeyMaterial } from './key-material';
+import { KeyMaterialExpiration } from './key-material-expiration';
 import { defaultWrappingAlgorithm, importConfigurationProblem, IMPORTABLE_KEY_SPECS } from './key-spec-rules';
-import { lockDownMaterial } from './material-lockdown';
+import { importMaterial, requireDestroy, sourceOf } from './material-import';
 import { WrappingAlgorithm, WrappingKeySpec } from './wrapping';
 
 /** KMS's quota of on-demand rotations per key (older documentation says 10; the API reference says 25). */
 const MAX_ON_DEMAND_ROTATIONS = 25;
 
-/** Where one material is read from, as the handler's properties name it. */
-function sourceOf(material: KeyMaterial): MaterialSource {
-  return {
-    SecretId: material.secret.secretFullArn ?? material.secret.secretArn,
-    JsonField: material.jsonField,
-    VersionStage: material.versionStage,
-    Encoding: material.encoding === KeyMaterialEncoding.AUTO ? undefined : material.encoding,
-  };
-}
-
 function describeEntry(index: number, count: number): string {
   return index === count - 1 ? 'keyMaterial' : `previousKeyMaterials[${index}]`;
-}
-
-/** Options of the alarm on a key's material expiration. */
-export interface MaterialExpirationAlarmOptions {
-  /**
-   * Alarm when the material expires within this time.
-   *
-   * @default - 30 days for a fixed expiration; three renewal intervals for a rolling one
-   */
-  readonly threshold?: Duration;
-
-  /**
-   * The alarm's name.
-   *
-   * @default - a name CloudFormation generates
-   */
-  readonly alarmName?: string;
-
-  /**
-   * The alarm's description.
-   *
-   * @default - says which key, and what to do
-   */
-  readonly alarmDescription?: string;
 }
 
 /**
@@ -75,6 +37,14 @@ export interface ImportedKmsKeyProps {
    * @default - the key has one material, `keyMaterial`
    */
   readonly previousKeyMaterials?: KeyMaterial[];
+
+  /**
+   * Make the key a multi-Region primary key, for `ImportedKmsReplicaKey`s in other Regions (each
+   * imports the same material from a secret readable in its Region). Cannot change after creation.
+   *
+   * @default false
+   */
+  readonly multiRegion?: boolean;
 
   /**
    * When the imported material expires. Changing it re-imports the same material into the same key.
@@ -187,7 +157,7 @@ export interface ImportedKmsKeyProps {
  * the key (grants, aliases, buckets, ...) is deployed after the import: nothing is ever handed a
  * key that is still PendingImport.
  */
-export class ImportedKmsKey extends Resource implements kms.IKey {
+export class ImportedKmsKey extends ImportedKeyBase {
   /** ARN of the key, available once the material was imported. */
   public readonly keyArn: string;
   /** Id of the key, available once the material was imported. */
@@ -204,9 +174,19 @@ export class ImportedKmsKey extends Resource implements kms.IKey {
   public readonly currentKeyMaterialId: string;
   /** Grant methods for this key. */
   public readonly grants: kms.KeyGrants;
-  private readonly expiration: KeyMaterialExpiration;
+  /** When the key's imported material expires. */
+  public readonly expiration: KeyMaterialExpiration;
+  /** Where the current material comes from. */
+  public readonly keyMaterial: KeyMaterial;
+  /** The key spec. */
+  public readonly keySpec: kms.KeySpec;
+  /** Whether the key is a multi-Region primary key. */
+  public readonly multiRegion: boolean;
+  /** Spec of the RSA wrapping key of each import. */
+  public readonly wrappingKeySpec: WrappingKeySpec;
+  /** The wrapping algorithm of each import. */
+  public readonly wrappingAlgorithm: WrappingAlgorithm;
   private readonly shredMaterialOnRemoval: boolean;
-  private aliasCount = 0;
 
   /**
    * @param scope the construct this key belongs to
@@ -215,18 +195,18 @@ export class ImportedKmsKey extends Resource implements kms.IKey {
    */
   constructor(scope: Construct, id: string, props: ImportedKmsKeyProps) {
     super(scope, id);
-    const keySpec = props.keySpec ?? kms.KeySpec.SYMMETRIC_DEFAULT;
+    const keySpec = this.keySpec = props.keySpec ?? kms.KeySpec.SYMMETRIC_DEFAULT;
     const keyUsage = props.keyUsage ?? (IMPORTABLE_KEY_SPECS[keySpec]?.usages[0] as kms.KeyUsage | undefined) ?? kms.KeyUsage.ENCRYPT_DECRYPT;
-    const wrappingKeySpec = props.wrappingKeySpec ?? WrappingKeySpec.RSA_4096;
-    const wrappingAlgorithm = props.wrappingAlgorithm ?? defaultWrappingAlgorithm(keySpec);
-    const problem = importConfigurationProblem(keySpec, keyUsage, wrappingKeySpec, wrappingAlgorithm);
+    this.wrappingKeySpec = props.wrappingKeySpec ?? WrappingKeySpec.RSA_4096;
+    this.wrappingAlgorithm = props.wrappingAlgorithm ?? defaultWrappingAlgorithm(keySpec) as WrappingAlgorithm;
+    const problem = importConfigurationProblem(keySpec, keyUsage, this.wrappingKeySpec, this.wrappingAlgorithm);
     if (problem) throw new Error(`ImportedKmsKey ${this.node.path}: ${problem}`);
     this.expiration = props.expiration ?? KeyMaterialExpiration.never();
+    this.keyMaterial = props.keyMaterial;
+    this.multiRegion = props.multiRegion ?? false;
     this.shredMaterialOnRemoval = props.shredMaterialOnRemoval ?? false;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    if (this.shredMaterialOnRemoval) this.requireDestroy(removalPolicy);
-    const { validTo, validity, renewalInterval } = this.expiration;
-    if (validTo) this.validateExpiration(validTo, new Date());
+    if (this.shredMaterialOnRemoval) requireDestroy(this, removalPolicy);
     const previous = props.previousKeyMaterials ?? [];
     const materials = [...previous, props.keyMaterial];
     if (previous.length > 0) this.validateRotation(keySpec, materials);
@@ -240,6 +220,7 @@ export class ImportedKmsKey extends Resource implements kms.IKey {
       keySpec,
       keyUsage,
       enableKeyRotation: false,
+      multiRegion: props.multiRegion,
     });
     (this.key.node.defaultChild as kms.CfnKey).origin = 'EXTERNAL';
     Validations.of(this.key).acknowledge({
@@ -247,58 +228,16 @@ export class ImportedKmsKey extends Resource implements kms.IKey {
       reason: 'KMS cannot rotate imported key material automatically (EnableKeyRotation is refused for Origin EXTERNAL); rotate by importing new material on demand.',
     });
 
-    const provider = ImportProvider.of(this, props.handlerRuntime);
-    const secretAccess = provider.serve(this.key, materials, {
-      wrappingKeySpec, wrappingAlgorithm,
-      expirationModel: validTo || validity ? 'KEY_MATERIAL_EXPIRES' : 'KEY_MATERIAL_DOES_NOT_EXPIRE',
-      latestValidTo: validTo,
-      shred: this.shredMaterialOnRemoval,
-      rotate: previous.length > 0,
+    const imported = importMaterial(this, {
+      keyArn: this.key.keyArn, keyPolicy: this.key, keySpec, materials, expiration: this.expiration,
+      wrappingKeySpec: this.wrappingKeySpec, wrappingAlgorithm: this.wrappingAlgorithm, shred: this.shredMaterialOnRemoval,
+      handlerRuntime: props.handlerRuntime,
     });
-    const locked = new Set<secretsmanager.ISecret>();
-    for (const material of materials) {
-      if (!material.lockdown || locked.has(material.secret)) continue;
-      locked.add(material.secret);
-      lockDownMaterial(this, material.secret, material.lockdown, provider.role);
-    }
-    const properties = withoutDefaults({
-      KeyArn: this.key.keyArn,
-      KeySpec: keySpec,
-      ...sourceOf(props.keyMaterial),
-      PreviousMaterials: previous.length > 0 ? previous.map(sourceOf) : undefined,
-      ValidTo: validTo?.toISOString().replace('.000Z', 'Z'),
-      RollingValidity: validity ? String(validity.toSeconds()) : undefined,
-      RenewalInterval: renewalInterval ? String(renewalInterval.toSeconds()) : undefined,
-      WrappingKeySpec: wrappingKeySpec,
-      WrappingAlgorithm: wrappingAlgorithm,
-      ShredOnDelete: this.shredMaterialOnRemoval ? 'true' : undefined,
-    });
-    const importResource = new CustomResource(this, 'Import', {
-      serviceToken: provider.serviceToken,
-      resourceType: IMPORT_RESOURCE_TYPE,
-      properties: { ...properties },
-    });
-    importResource.node.addDependency(secretAccess);
-
-    this.keyArn = importResource.getAttString(ATTRIBUTE.KEY_ARN);
-    this.keyId = importResource.getAttString(ATTRIBUTE.KEY_ID);
-    this.currentKeyMaterialId = importResource.getAttString(ATTRIBUTE.KEY_MATERIAL_ID);
-    // The schedule names the key by the import's KeyArn, so it starts only once the import succeeded.
-    if (validity && renewalInterval) provider.renewals.add({ ...properties, KeyArn: this.keyArn }, renewalInterval);
+    this.keyArn = imported.keyArn;
+    this.keyId = imported.keyId;
+    this.currentKeyMaterialId = imported.currentKeyMaterialId;
     this.grants = kms.KeyGrants.fromKey(this);
     if (props.alias) this.addAlias(props.alias);
-  }
-
-  /** A reference to this key, resolving once the material was imported. */
-  public get keyRef(): kms.KeyReference {
-    return { keyArn: this.keyArn, keyId: this.keyId };
-  }
-
-  /** Defines an alias for the key; it is created after the material was imported. */
-  public addAlias(aliasName: string): kms.Alias {
-    const id = this.aliasCount === 0 ? 'Alias' : `Alias${aliasName}`;
-    this.aliasCount++;
-    return new kms.Alias(this, id, { aliasName, targetKey: this });
   }
 
   /** Adds a statement to the key policy. */
@@ -308,130 +247,17 @@ export class ImportedKmsKey extends Resource implements kms.IKey {
 
   /** Applies a removal policy to the key. A key that shreds its material on removal must be destroyed. */
   public applyRemovalPolicy(policy: RemovalPolicy): void {
-    if (this.shredMaterialOnRemoval) this.requireDestroy(policy);
+    if (this.shredMaterialOnRemoval) requireDestroy(this, policy);
     this.key.applyRemovalPolicy(policy);
-  }
-
-  private requireDestroy(policy: RemovalPolicy): void {
-    if (policy === RemovalPolicy.DESTROY) return;
-    throw new Error(`ImportedKmsKey ${this.node.path}: shredMaterialOnRemoval needs removalPolicy RemovalPolicy.DESTROY, got ${policy}; `
-      + 'a kept key must keep its material. Destroy the key, or do not shred.');
-  }
-
-  /** Grants the given actions on this key. [disable-awslint:no-grants] */
-  public grant(grantee: iam.IGrantable, ...actions: string[]): iam.Grant {
-    return this.grants.actions(grantee, ...actions);
-  }
-
-  /** Grants decryption with this key. [disable-awslint:no-grants] */
-  public grantDecrypt(grantee: iam.IGrantable): iam.Grant {
-    return this.grants.decrypt(grantee);
-  }
-
-  /** Grants encryption with this key. [disable-awslint:no-grants] */
-  public grantEncrypt(grantee: iam.IGrantable): iam.Grant {
-    return this.grants.encrypt(grantee);
-  }
-
-  /** Grants encryption and decryption with this key. [disable-awslint:no-grants] */
-  public grantEncryptDecrypt(grantee: iam.IGrantable): iam.Grant {
-    return this.grants.encryptDecrypt(grantee);
-  }
-
-  /** Grants signing with this key. [disable-awslint:no-grants] */
-  public grantSign(grantee: iam.IGrantable): iam.Grant {
-    return this.grants.sign(grantee);
-  }
-
-  /** Grants verifying with this key. [disable-awslint:no-grants] */
-  public grantVerify(grantee: iam.IGrantable): iam.Grant {
-    return this.grants.verify(grantee);
-  }
-
-  /** Grants signing and verifying with this key. [disable-awslint:no-grants] */
-  public grantSignVerify(grantee: iam.IGrantable): iam.Grant {
-    return this.grants.signVerify(grantee);
-  }
-
-  /** Grants generating MACs with this key. [disable-awslint:no-grants] */
-  public grantGenerateMac(grantee: iam.IGrantable): iam.Grant {
-    return this.grants.generateMac(grantee);
-  }
-
-  /** Grants verifying MACs with this key. [disable-awslint:no-grants] */
-  public grantVerifyMac(grantee: iam.IGrantable): iam.Grant {
-    return this.grants.verifyMac(grantee);
-  }
-
-  /**
-   * The seconds until the key's material expires, as KMS reports them (`AWS/KMS`
-   * `SecondsUntilKeyMaterialExpiration`, statistic Minimum, hourly by default). KMS publishes it
-   * only for material that expires.
-   *
-   * @param props options that override the metric's defaults (statistic, period, label, ...)
-   */
-  public metricSecondsUntilMaterialExpiration(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    this.requireExpiringMaterial('metricSecondsUntilMaterialExpiration');
-    return new cloudwatch.Metric({
-      namespace: 'AWS/KMS',
-      metricName: 'SecondsUntilKeyMaterialExpiration',
-      dimensionsMap: { KeyId: this.keyId },
-      statistic: cloudwatch.Stats.MINIMUM,
-      period: Duration.hours(1),
-      ...props,
-    });
-  }
-
-  /**
-   * An alarm that goes off when the key's material expires within `threshold`, or when KMS
-   * reports nothing for an hour (missing data is breaching: material that already expired is no
-   * longer reported). Add actions to it, e.g. `alarm.addAlarmAction(new SnsAction(topic))`.
-   *
-   * @param id the construct id of the alarm, under this key
-   * @param options threshold, name and description of the alarm
-   */
-  public addMaterialExpirationAlarm(id: string, options: MaterialExpirationAlarmOptions = {}): cloudwatch.Alarm {
-    this.requireExpiringMaterial('addMaterialExpirationAlarm');
-    const { validity, renewalInterval } = this.expiration;
-    const threshold = options.threshold ?? (renewalInterval ? Duration.seconds(renewalInterval.toSeconds() * 3) : Duration.days(30));
-    if (validity && threshold.toSeconds() >= validity.toSeconds()) {
-      throw new Error(`ImportedKmsKey ${this.node.path}: alarm threshold ${threshold.toHumanString()} is not shorter than the rolling validity `
-        + `${validity.toHumanString()}, so the alarm would always be on; choose a shorter threshold.`);
-    }
-    return new cloudwatch.Alarm(this, id, {
-      metric: this.metricSecondsUntilMaterialExpiration(),
-      threshold: threshold.toSeconds(),
-      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-      alarmName: options.alarmName,
-      alarmDescription: options.alarmDescription ?? `The imported key material of ${this.node.path} expires within ${threshold.toHumanString()} `
-        + '(or KMS reports no expiration: it may have expired). Move the expiration forward and deploy, or check the renewal schedule.',
-    });
-  }
-
-  /**
-   * A rule that matches KMS's "KMS Imported Key Material Expiration" event for this key.
-   *
-   * @param id the construct id of the rule, under this key
-   * @param options the rule's target, name, description and event pattern additions
-   */
-  public onMaterialExpiration(id: string, options: events.OnEventOptions = {}): events.Rule {
-    this.requireExpiringMaterial('onMaterialExpiration');
-    const rule = new events.Rule(this, id, options);
-    rule.addEventPattern({ source: ['aws.kms'], detailType: ['KMS Imported Key Material Expiration'], resources: [this.keyArn] });
-    rule.addTarget(options.target);
-    return rule;
-  }
-
-  private requireExpiringMaterial(method: string): void {
-    if (this.expiration.validTo || this.expiration.validity) return;
-    throw new Error(`ImportedKmsKey ${this.node.path}: ${method}() has nothing to monitor: the key's material never expires `
-      + '(KeyMaterialExpiration.never()), so KMS publishes no expiration metric or event for it.');
   }
 
   /** A key that lists earlier materials rotates: only symmetric keys can, each material once, within KMS's quota. */
   private validateRotation(keySpec: kms.KeySpec, materials: KeyMaterial[]): void {
+    if (this.multiRegion) {
+      throw new Error(`ImportedKmsKey ${this.node.path}: previousKeyMaterials (rotation) of a multi-Region key is not supported: KMS needs the new `
+        + 'material imported into the primary and every replica before RotateKeyOnDemand on the primary, across stacks of several Regions. '
+        + 'Rotate it by hand (README, "Multi-Region keys"), or use a single-Region key.');
+    }
     if (keySpec !== kms.KeySpec.SYMMETRIC_DEFAULT) {
       throw new Error(`ImportedKmsKey ${this.node.path}: previousKeyMaterials needs a SYMMETRIC_DEFAULT key; got ${keySpec}. `
         + 'KMS rotates only symmetric encryption keys: an HMAC or asymmetric key keeps its first material for life, so new material needs a new ImportedKmsKey.');
@@ -460,19 +286,4 @@ export class ImportedKmsKey extends Resource implements kms.IKey {
     });
   }
 
-  private validateExpiration(validTo: Date, now: Date): void {
-    if (validTo.getTime() <= now.getTime()) {
-      // Not an error: the rest of the app must still synthesize, and a deploy of this key fails with a sentence.
-      Annotations.of(this).addWarningV2('imported-kms-key:expiration-passed', `expiration ${validTo.toISOString()} has passed, and KMS refuses to `
-        + 'import a ValidTo in the past: a Create of this key fails, and an Update leaves the key with the material and expiration it holds. '
-        + 'Move the expiration forward (at most 365 days ahead) and deploy, or use KeyMaterialExpiration.rolling().');
-      return;
-    }
-    const latest = new Date(now.getTime() + MAX_VALIDITY_DAYS * 24 * 3600 * 1000);
-    if (validTo.getTime() > latest.getTime()) {
-      throw new Error(`ImportedKmsKey ${this.node.path}: expiration ${validTo.toISOString()} is more than `
-        + `${MAX_VALIDITY_DAYS} days after now (latest ${latest.toISOString()}); KMS rejects a later ValidTo. `
-        + 'Choose an earlier date and move it forward with later deployments.');
-    }
-  }
 }

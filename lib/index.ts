@@ -1,3 +1,4 @@
+export * from './imported-key-base';
 export * from './imported-kms-key';
 export * from './key-material';
 export * from './key-material-expiration';

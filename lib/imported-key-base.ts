@@ -1,0 +1,179 @@
+import { Duration, Resource } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { KeyMaterialExpiration } from './key-material-expiration';
+
+/** Options of the alarm on a key's material expiration. */
+export interface MaterialExpirationAlarmOptions {
+  /**
+   * Alarm when the material expires within this time.
+   *
+   * @default - 30 days for a fixed expiration; three renewal intervals for a rolling one
+   */
+  readonly threshold?: Duration;
+
+  /**
+   * The alarm's name.
+   *
+   * @default - a name CloudFormation generates
+   */
+  readonly alarmName?: string;
+
+  /**
+   * The alarm's description.
+   *
+   * @default - says which key, and what to do
+   */
+  readonly alarmDescription?: string;
+}
+
+/**
+ * What an ImportedKmsKey and an ImportedKmsReplicaKey share: a KMS key whose imported material a
+ * custom resource keeps in place, usable as a `kms.IKey` once the import succeeded, with grants,
+ * aliases and the monitoring of its material's expiration.
+ */
+export abstract class ImportedKeyBase extends Resource implements kms.IKey {
+  /** ARN of the key, available once the material was imported. */
+  public abstract readonly keyArn: string;
+  /** Id of the key, available once the material was imported. */
+  public abstract readonly keyId: string;
+  /**
+   * The KeyMaterialId of the key's current material (changes with each rotation). Empty for keys
+   * KMS reports none for (HMAC and asymmetric keys).
+   */
+  public abstract readonly currentKeyMaterialId: string;
+  /** Grant methods for this key. */
+  public abstract readonly grants: kms.KeyGrants;
+  /** When the key's imported material expires. */
+  public abstract readonly expiration: KeyMaterialExpiration;
+  private aliasCount = 0;
+
+  /** A reference to this key, resolving once the material was imported. */
+  public get keyRef(): kms.KeyReference {
+    return { keyArn: this.keyArn, keyId: this.keyId };
+  }
+
+  /** Defines an alias for the key; it is created after the material was imported. */
+  public addAlias(aliasName: string): kms.Alias {
+    const id = this.aliasCount === 0 ? 'Alias' : `Alias${aliasName}`;
+    this.aliasCount++;
+    return new kms.Alias(this, id, { aliasName, targetKey: this });
+  }
+
+  /** Adds a statement to the key policy. */
+  public abstract addToResourcePolicy(statement: iam.PolicyStatement, allowNoOp?: boolean): iam.AddToResourcePolicyResult;
+
+  /** Grants the given actions on this key. [disable-awslint:no-grants] */
+  public grant(grantee: iam.IGrantable, ...actions: string[]): iam.Grant {
+    return this.grants.actions(grantee, ...actions);
+  }
+
+  /** Grants decryption with this key. [disable-awslint:no-grants] */
+  public grantDecrypt(grantee: iam.IGrantable): iam.Grant {
+    return this.grants.decrypt(grantee);
+  }
+
+  /** Grants encryption with this key. [disable-awslint:no-grants] */
+  public grantEncrypt(grantee: iam.IGrantable): iam.Grant {
+    return this.grants.encrypt(grantee);
+  }
+
+  /** Grants encryption and decryption with this key. [disable-awslint:no-grants] */
+  public grantEncryptDecrypt(grantee: iam.IGrantable): iam.Grant {
+    return this.grants.encryptDecrypt(grantee);
+  }
+
+  /** Grants signing with this key. [disable-awslint:no-grants] */
+  public grantSign(grantee: iam.IGrantable): iam.Grant {
+    return this.grants.sign(grantee);
+  }
+
+  /** Grants verifying with this key. [disable-awslint:no-grants] */
+  public grantVerify(grantee: iam.IGrantable): iam.Grant {
+    return this.grants.verify(grantee);
+  }
+
+  /** Grants signing and verifying with this key. [disable-awslint:no-grants] */
+  public grantSignVerify(grantee: iam.IGrantable): iam.Grant {
+    return this.grants.signVerify(grantee);
+  }
+
+  /** Grants generating MACs with this key. [disable-awslint:no-grants] */
+  public grantGenerateMac(grantee: iam.IGrantable): iam.Grant {
+    return this.grants.generateMac(grantee);
+  }
+
+  /** Grants verifying MACs with this key. [disable-awslint:no-grants] */
+  public grantVerifyMac(grantee: iam.IGrantable): iam.Grant {
+    return this.grants.verifyMac(grantee);
+  }
+
+  /**
+   * The seconds until the key's material expires, as KMS reports them (`AWS/KMS`
+   * `SecondsUntilKeyMaterialExpiration`, statistic Minimum, hourly by default). KMS publishes it
+   * only for material that expires.
+   *
+   * @param props options that override the metric's defaults (statistic, period, label, ...)
+   */
+  public metricSecondsUntilMaterialExpiration(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    this.requireExpiringMaterial('metricSecondsUntilMaterialExpiration');
+    return new cloudwatch.Metric({
+      namespace: 'AWS/KMS',
+      metricName: 'SecondsUntilKeyMaterialExpiration',
+      dimensionsMap: { KeyId: this.keyId },
+      statistic: cloudwatch.Stats.MINIMUM,
+      period: Duration.hours(1),
+      ...props,
+    });
+  }
+
+  /**
+   * An alarm that goes off when the key's material expires within `threshold`, or when KMS
+   * reports nothing for an hour (missing data is breaching: material that already expired is no
+   * longer reported). Add actions to it, e.g. `alarm.addAlarmAction(new SnsAction(topic))`.
+   *
+   * @param id the construct id of the alarm, under this key
+   * @param options threshold, name and description of the alarm
+   */
+  public addMaterialExpirationAlarm(id: string, options: MaterialExpirationAlarmOptions = {}): cloudwatch.Alarm {
+    this.requireExpiringMaterial('addMaterialExpirationAlarm');
+    const { validity, renewalInterval } = this.expiration;
+    const threshold = options.threshold ?? (renewalInterval ? Duration.seconds(renewalInterval.toSeconds() * 3) : Duration.days(30));
+    if (validity && threshold.toSeconds() >= validity.toSeconds()) {
+      throw new Error(`ImportedKmsKey ${this.node.path}: alarm threshold ${threshold.toHumanString()} is not shorter than the rolling validity `
+        + `${validity.toHumanString()}, so the alarm would always be on; choose a shorter threshold.`);
+    }
+    return new cloudwatch.Alarm(this, id, {
+      metric: this.metricSecondsUntilMaterialExpiration(),
+      threshold: threshold.toSeconds(),
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      alarmName: options.alarmName,
+      alarmDescription: options.alarmDescription ?? `The imported key material of ${this.node.path} expires within ${threshold.toHumanString()} `
+        + '(or KMS reports no expiration: it may have expired). Move the expiration forward and deploy, or check the renewal schedule.',
+    });
+  }
+
+  /**
+   * A rule that matches KMS's "KMS Imported Key Material Expiration" event for this key.
+   *
+   * @param id the construct id of the rule, under this key
+   * @param options the rule's target, name, description and event pattern additions
+   */
+  public onMaterialExpiration(id: string, options: events.OnEventOptions = {}): events.Rule {
+    this.requireExpiringMaterial('onMaterialExpiration');
+    const rule = new events.Rule(this, id, options);
+    rule.addEventPattern({ source: ['aws.kms'], detailType: ['KMS Imported Key Material Expiration'], resources: [this.keyArn] });
+    rule.addTarget(options.target);
+    return rule;
+  }
+
+  private requireExpiringMaterial(method: string): void {
+    if (this.expiration.validTo || this.expiration.validity) return;
+    throw new Error(`ImportedKmsKey ${this.node.path}: ${method}() has nothing to monitor: the key's material never expires `
+      + '(KeyMaterialExpiration.never()), so KMS publishes no expiration metric or event for it.');
+  }
+}
