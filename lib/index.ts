@@ -3,3 +3,4 @@ export * from './imported-kms-key';
 export * from './key-material';
 export * from './key-material-expiration';
 export * from './wrapping';
+export * from './imported-kms-replica-key';

@@ -1,0 +1,224 @@
+import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { ImportedKeyBase } from './imported-key-base';
+import { ImportedKmsKey } from './imported-kms-key';
+import { KeyMaterial } from './key-material';
+import { KeyMaterialExpiration } from './key-material-expiration';
+import { defaultWrappingAlgorithm, importConfigurationProblem, IMPORTABLE_KEY_SPECS } from './key-spec-rules';
+import { importMaterial, requireDestroy } from './material-import';
+import { WrappingAlgorithm, WrappingKeySpec } from './wrapping';
+
+/**
+ * Properties of an ImportedKmsReplicaKey.
+ */
+export interface ImportedKmsReplicaKeyProps {
+  /**
+   * The multi-Region primary key (an `ImportedKmsKey` with `multiRegion: true`) in a stack of
+   * another Region of this app. Referencing it from this stack needs `crossRegionReferences: true`
+   * on this stack; the replica is created once the primary holds its material.
+   *
+   * @default - give `primaryKeyArn` instead
+   */
+  readonly primaryKey?: ImportedKmsKey;
+
+  /**
+   * ARN of the multi-Region primary key, when it is not an `ImportedKmsKey` of this app.
+   *
+   * @default - the ARN of `primaryKey`
+   */
+  readonly primaryKeyArn?: string;
+
+  /**
+   * The key spec of the primary key given by `primaryKeyArn` (a replica always has its primary's).
+   *
+   * @default - `primaryKey`'s spec, or kms.KeySpec.SYMMETRIC_DEFAULT with `primaryKeyArn`
+   */
+  readonly keySpec?: kms.KeySpec;
+
+  /**
+   * Where this Region's copy of the primary's material comes from: a secret readable in this
+   * Region (the handler never reads across Regions). It must hold the same material as the
+   * primary's; KMS refuses other material.
+   *
+   * @default - the replica in this Region of the primary's secret (Secrets Manager replica
+   * secrets keep the secret's name), read with the primary's field, stage and encoding
+   */
+  readonly keyMaterial?: KeyMaterial;
+
+  /**
+   * When the material imported into this replica expires (each replica has its own).
+   *
+   * @default - the primary's expiration, or KeyMaterialExpiration.never() with `primaryKeyArn`
+   */
+  readonly expiration?: KeyMaterialExpiration;
+
+  /**
+   * An alias for the replica, e.g. 'alias/payments'. It is created only after the material was imported.
+   *
+   * @default - no alias
+   */
+  readonly alias?: string;
+
+  /**
+   * A description of the replica.
+   *
+   * @default - no description
+   */
+  readonly description?: string;
+
+  /**
+   * The replica's key policy. The account's root may administer it (as `kms.Key` allows by
+   * default) and the import handler gets its statements; both are added to this document.
+   *
+   * @default - a policy that lets the account manage the key through IAM
+   */
+  readonly policy?: iam.PolicyDocument;
+
+  /**
+   * What happens to the replica when it leaves the stack.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Crypto-shred this replica's material when it leaves the stack for good (only with
+   * `RemovalPolicy.DESTROY`). The primary and other replicas keep theirs.
+   *
+   * @default false
+   */
+  readonly shredMaterialOnRemoval?: boolean;
+
+  /**
+   * How long the replica waits in PendingDeletion before KMS deletes it (7 to 30 days).
+   *
+   * @default Duration.days(30)
+   */
+  readonly pendingWindow?: Duration;
+
+  /**
+   * Spec of the RSA wrapping key KMS generates for each import into the replica.
+   *
+   * @default - the primary's, or WrappingKeySpec.RSA_4096 with `primaryKeyArn`
+   */
+  readonly wrappingKeySpec?: WrappingKeySpec;
+
+  /**
+   * How the material is wrapped on its way into the replica.
+   *
+   * @default - the primary's, or the key spec's default with `primaryKeyArn`
+   */
+  readonly wrappingAlgorithm?: WrappingAlgorithm;
+
+  /**
+   * Node.js runtime of this stack's import handler.
+   *
+   * @default lambda.Runtime.NODEJS_24_X (the newest Node.js runtime)
+   */
+  readonly handlerRuntime?: lambda.Runtime;
+}
+
+/**
+ * A multi-Region replica (AWS::KMS::ReplicaKey) of an imported primary key, in this stack's Region,
+ * with the primary's material imported into it from a secret of this Region. KMS creates the
+ * replica of an EXTERNAL primary without material (PendingImport); `keyArn` and `keyId` resolve
+ * once this replica's import succeeded, so grants, aliases and consumers wait for it.
+ */
+export class ImportedKmsReplicaKey extends ImportedKeyBase {
+  /** ARN of the replica, available once the material was imported. */
+  public readonly keyArn: string;
+  /** Id of the replica (the primary's key id), available once the material was imported. */
+  public readonly keyId: string;
+  /** The KeyMaterialId of the replica's current material. */
+  public readonly currentKeyMaterialId: string;
+  /** Grant methods for this replica. */
+  public readonly grants: kms.KeyGrants;
+  /** When the replica's imported material expires. */
+  public readonly expiration: KeyMaterialExpiration;
+  /** The underlying AWS::KMS::ReplicaKey. Its ARN resolves before the import: use `keyArn`. */
+  public readonly replica: kms.CfnReplicaKey;
+  private readonly policy: iam.PolicyDocument;
+  private readonly shredMaterialOnRemoval: boolean;
+
+  /**
+   * @param scope the construct this replica belongs to
+   * @param id the construct id of this replica
+   * @param props the primary key, and where this Region's material comes from
+   */
+  constructor(scope: Construct, id: string, props: ImportedKmsReplicaKeyProps) {
+    super(scope, id);
+    const primary = props.primaryKey;
+    if ((primary === undefined) === (props.primaryKeyArn === undefined)) {
+      throw new Error(`ImportedKmsReplicaKey ${this.node.path}: give exactly one of primaryKey (an ImportedKmsKey of this app) and primaryKeyArn.`);
+    }
+    if (primary && !primary.multiRegion) {
+      throw new Error(`ImportedKmsReplicaKey ${this.node.path}: the primary key ${primary.node.path} is not multi-Region; `
+        + 'create it with multiRegion: true (a key cannot become multi-Region after its creation).');
+    }
+    const region = Stack.of(this).region;
+    if (primary && !Token.isUnresolved(region) && region === Stack.of(primary).region) {
+      throw new Error(`ImportedKmsReplicaKey ${this.node.path}: the replica is in ${region}, the primary's own Region; a replica must be in another Region.`);
+    }
+    const keySpec = primary?.keySpec ?? props.keySpec ?? kms.KeySpec.SYMMETRIC_DEFAULT;
+    const wrappingKeySpec = props.wrappingKeySpec ?? primary?.wrappingKeySpec ?? WrappingKeySpec.RSA_4096;
+    const wrappingAlgorithm = props.wrappingAlgorithm ?? primary?.wrappingAlgorithm ?? defaultWrappingAlgorithm(keySpec);
+    const keyUsage = IMPORTABLE_KEY_SPECS[keySpec]?.usages[0] ?? kms.KeyUsage.ENCRYPT_DECRYPT;
+    const problem = importConfigurationProblem(keySpec, keyUsage, wrappingKeySpec, wrappingAlgorithm);
+    if (problem) throw new Error(`ImportedKmsReplicaKey ${this.node.path}: ${problem}`);
+    this.expiration = props.expiration ?? primary?.expiration ?? KeyMaterialExpiration.never();
+    this.shredMaterialOnRemoval = props.shredMaterialOnRemoval ?? false;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    if (this.shredMaterialOnRemoval) requireDestroy(this, removalPolicy);
+    const material = props.keyMaterial ?? this.replicaOfPrimarySecret(primary!);
+
+    this.policy = props.policy ?? new iam.PolicyDocument();
+    this.policy.addStatements(new iam.PolicyStatement({
+      actions: ['kms:*'], principals: [new iam.AccountRootPrincipal()], resources: ['*'],
+    }));
+    this.replica = new kms.CfnReplicaKey(this, 'Resource', {
+      primaryKeyArn: primary?.keyArn ?? props.primaryKeyArn!,
+      keyPolicy: this.policy,
+      description: props.description,
+      pendingWindowInDays: props.pendingWindow?.toDays(),
+    });
+    this.replica.applyRemovalPolicy(removalPolicy);
+
+    const imported = importMaterial(this, {
+      keyArn: this.replica.attrArn, keyPolicy: this, keySpec, materials: [material], expiration: this.expiration,
+      wrappingKeySpec, wrappingAlgorithm, shred: this.shredMaterialOnRemoval, replica: true, handlerRuntime: props.handlerRuntime,
+    });
+    this.keyArn = imported.keyArn;
+    this.keyId = imported.keyId;
+    this.currentKeyMaterialId = imported.currentKeyMaterialId;
+    this.grants = kms.KeyGrants.fromKey(this);
+    if (props.alias) this.addAlias(props.alias);
+  }
+
+  /** Adds a statement to the replica's key policy. */
+  public addToResourcePolicy(statement: iam.PolicyStatement, _allowNoOp?: boolean): iam.AddToResourcePolicyResult {
+    this.policy.addStatements(statement);
+    return { statementAdded: true, policyDependable: this.replica };
+  }
+
+  /** Applies a removal policy to the replica. A replica that shreds its material on removal must be destroyed. */
+  public applyRemovalPolicy(policy: RemovalPolicy): void {
+    if (this.shredMaterialOnRemoval) requireDestroy(this, policy);
+    this.replica.applyRemovalPolicy(policy);
+  }
+
+  /** The primary's material source, pointed at the secret of the same name in this Region. */
+  private replicaOfPrimarySecret(primary: ImportedKmsKey): KeyMaterial {
+    const source = primary.keyMaterial;
+    const name = source.secret.secretName;
+    if (Token.isUnresolved(name)) {
+      throw new Error(`ImportedKmsReplicaKey ${this.node.path}: the primary's secret has a name known only at deploy time, so its replica in this Region `
+        + 'cannot be named here; pass keyMaterial: KeyMaterial.fromSecret(...) with a secret readable in this Region.');
+    }
+    const secret = secretsmanager.Secret.fromSecretNameV2(this, 'MaterialSecret', name);
+    return KeyMaterial.fromSecret(secret, { jsonField: source.jsonField, versionStage: source.versionStage, encoding: source.encoding });
+  }
+}
