@@ -68,11 +68,14 @@ export class EmulatedDeployment {
 
   /** Creates the keys of all imports (CloudFormation creates AWS::KMS::Key before the import). */
   public async createKeys(kms: KMSClient): Promise<void> {
-    for (const { keyLogicalId, keyProperties } of Object.values(this.synthesized.imports)) {
-      const { KeyMetadata } = await kms.send(new CreateKeyCommand({
-        KeySpec: keyProperties.KeySpec as 'SYMMETRIC_DEFAULT', KeyUsage: keyProperties.KeyUsage as 'ENCRYPT_DECRYPT',
-        Origin: keyProperties.Origin as 'EXTERNAL', Description: keyProperties.Description,
-      }));
+    for (const { keyLogicalId, keyProperties, properties } of Object.values(this.synthesized.imports)) {
+      // A replica (AWS::KMS::ReplicaKey) has its primary's spec; the emulators cannot ReplicateKey, so an
+      // EXTERNAL key of that spec in this emulator stands in for it (KMS creates replicas without material).
+      const replica = this.synthesized.resources[keyLogicalId].Type === 'AWS::KMS::ReplicaKey';
+      const { KeyMetadata } = await kms.send(new CreateKeyCommand(replica
+        ? { KeySpec: (properties.KeySpec ?? 'SYMMETRIC_DEFAULT') as 'SYMMETRIC_DEFAULT', Origin: 'EXTERNAL', Description: 'replica' }
+        : { KeySpec: keyProperties.KeySpec as 'SYMMETRIC_DEFAULT', KeyUsage: keyProperties.KeyUsage as 'ENCRYPT_DECRYPT',
+          Origin: keyProperties.Origin as 'EXTERNAL', Description: keyProperties.Description }));
       this.keyArns.set(keyLogicalId, KeyMetadata!.Arn!);
     }
   }

@@ -92,12 +92,12 @@ export async function serve(name: string, command: string, args: string[], env: 
   return { endpoint: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, stop };
 }
 
-/** local-kms on a free 127.0.0.1 port, with its data in a fresh temporary folder. */
-export async function startLocalKms(): Promise<Server> {
+/** local-kms for `region` on a free 127.0.0.1 port, with its data in a fresh temporary folder. */
+export async function startLocalKms(region = EMULATOR_REGION): Promise<Server> {
   const dataDir = mkdtempSync(join(tmpdir(), 'local-kms-'));
   const port = await freePort();
   return serve('local-kms', LOCAL_KMS_BIN, [], {
-    PORT: String(port), KMS_REGION: EMULATOR_REGION, KMS_ACCOUNT_ID: '111122223333',
+    PORT: String(port), KMS_REGION: region, KMS_ACCOUNT_ID: '111122223333',
     KMS_DATA_PATH: dataDir, KMS_SEED_PATH: join(dataDir, 'no-seed.yaml'),
   }, port, '127.0.0.1', () => rmSync(dataDir, { recursive: true, force: true }));
 }
@@ -109,7 +109,7 @@ export async function startMoto(): Promise<Server> {
 }
 
 /** A KMS and a Secrets Manager endpoint as one Emulators, with the environment that points the SDK at them. */
-export async function emulatorsOf(kms: Promise<Server>, secrets: Promise<Server>): Promise<Emulators> {
+export async function emulatorsOf(kms: Promise<Server>, secrets: Promise<Server>, region = EMULATOR_REGION): Promise<Emulators> {
   const settled = await Promise.allSettled([kms, secrets]);
   const started = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -125,7 +125,7 @@ export async function emulatorsOf(kms: Promise<Server>, secrets: Promise<Server>
     env: {
       AWS_ENDPOINT_URL_KMS: kmsEndpoint,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsEndpoint,
-      AWS_REGION: EMULATOR_REGION,
+      AWS_REGION: region,
       AWS_ACCESS_KEY_ID: 'emulator',
       AWS_SECRET_ACCESS_KEY: 'emulator',
     },
