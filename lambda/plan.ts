@@ -53,7 +53,7 @@ export function planImport(request: Request, key: KeyMetadata): Plan {
         return { action: 'skip', reason: 'the key has no material (it lapsed, or someone deleted it), and a renewal does not bring it back; '
           + 'a deploy that changes the key\'s expiration does (README: "Expiration models")' };
       }
-      if (sameKey && !materialExpired(oldProps!, key, request.now)) {
+      if (sameKey && !materialExpired(oldProps, key, request.now)) {
         return { action: 'skip', reason: 'the key has no material although it had not expired: someone deleted it (DeleteImportedKeyMaterial), '
           + 'and a deploy does not bring it back. Re-import it by hand to restore the key (README: "Restoring deleted material")' };
       }

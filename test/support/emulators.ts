@@ -54,8 +54,8 @@ export async function waitForPort(port: number, child: ChildProcess, name: strin
 export function start(command: string, args: string[], env: Record<string, string>): { child: ChildProcess; output: () => string } {
   const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
-  child.stdout!.on('data', (d) => { log = (log + d).slice(-4000); });
-  child.stderr!.on('data', (d) => { log = (log + d).slice(-4000); });
+  child.stdout.on('data', (d) => { log = (log + d).slice(-4000); });
+  child.stderr.on('data', (d) => { log = (log + d).slice(-4000); });
   return { child, output: () => log };
 }
 
