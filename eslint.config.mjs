@@ -19,21 +19,6 @@ export default tseslint.config(
     },
   },
   {
-    // Tests and benchmarks read untyped JSON by nature: synthesized CloudFormation templates
-    // (Template.toJSON(), JSON.parse of cdk.out), cdk-nag reports, SDK mock call arguments, log
-    // lines. Typing every template path they assert on would add casts, not safety, so the
-    // any-propagation rules are off there (and only there); lib/ and lambda/ keep every rule.
-    files: ['test/**/*.ts', 'bench/**/*.ts'],
-    rules: {
-      '@typescript-eslint/no-explicit-any': 'off',
-      '@typescript-eslint/no-unsafe-argument': 'off',
-      '@typescript-eslint/no-unsafe-assignment': 'off',
-      '@typescript-eslint/no-unsafe-call': 'off',
-      '@typescript-eslint/no-unsafe-member-access': 'off',
-      '@typescript-eslint/no-unsafe-return': 'off',
-    },
-  },
-  {
     files: ['lambda/**/*.ts', ...HANDLER_SHARED],
     rules: {
       'no-restricted-imports': ['error', {

@@ -10,6 +10,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ImportedKmsKey, KeyMaterial } from '../lib';
 import { iamPolicySize } from '../test/support/iam-size';
+import { CfnTemplate } from '../test/support/template';
 import { median, round, timeMs } from './stats';
 
 const SIZES = [1, 10, 100, 200];
@@ -21,7 +22,7 @@ const imported: Build = (stack, i) => new ImportedKmsKey(stack, `Key${i}`, {
 });
 const plain: Build = (stack, i) => new kms.Key(stack, `Key${i}`);
 
-async function synth(n: number, build: Build): Promise<{ ms: number; template: Record<string, any>; bytes: number }> {
+async function synth(n: number, build: Build): Promise<{ ms: number; template: CfnTemplate; bytes: number }> {
   const outdir = mkdtempSync(join(tmpdir(), 'bench-synth-'));
   let file = '';
   const ms = await timeMs(() => {
@@ -33,7 +34,7 @@ async function synth(n: number, build: Build): Promise<{ ms: number; template: R
   });
   const text = readFileSync(file, 'utf8');
   rmSync(outdir, { recursive: true, force: true });
-  return { ms, template: JSON.parse(text), bytes: Buffer.byteLength(text) };
+  return { ms, template: JSON.parse(text) as CfnTemplate, bytes: Buffer.byteLength(text) };
 }
 
 export async function benchSynthScaling() {
@@ -48,7 +49,7 @@ export async function benchSynthScaling() {
       ours.push(last.ours.ms);
       theirs.push(last.theirs.ms);
     }
-    const resources = Object.values<{ Type: string; Properties: any }>(last.ours.template.Resources);
+    const resources = Object.values(last.ours.template.Resources);
     rows.push({
       keys: n,
       importedSynthMs: round(median(ours)),

@@ -6,9 +6,10 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ImportedKmsKey, KeyMaterial, KeyMaterialEncoding, KeyMaterialExpiration, WrappingAlgorithm, WrappingKeySpec } from '../lib';
-import { IMPORT_RESOURCE_TYPE, withDefaults } from '../lib/contract';
+import { IMPORT_RESOURCE_TYPE, ImportProperties, withDefaults } from '../lib/contract';
 import { CONSISTENCY_RETRY_DELAYS_MS, IMPORT_RETRY_DELAYS_MS, READY_RETRY_DELAYS_MS, SDK_CALL_BUDGET_MS } from '../lambda/retry';
 import { importedKey, materialSecret, newStack } from './support/stacks';
+import { CfnResource } from './support/template';
 
 const inDays = (days: number) => new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate()) + days * 86_400_000);
 
@@ -59,7 +60,7 @@ describe('the import custom resource', () => {
       expiration: KeyMaterialExpiration.at(new Date(inDays(30).getTime() + 123)),
     });
     const resources = Template.fromStack(stack).findResources(IMPORT_RESOURCE_TYPE);
-    const [resource] = Object.values(resources);
+    const [resource] = Object.values(resources) as CfnResource[];
     expect(Object.keys(resources)).toHaveLength(1);
     expect(resource.Properties).toEqual({
       ServiceToken: { 'Fn::GetAtt': [expect.stringMatching(/^ImportedKmsKeyProviderframeworkonEvent/), 'Arn'] },
@@ -71,7 +72,7 @@ describe('the import custom resource', () => {
       ValidTo: inDays(30).toISOString().replace('.000Z', 'Z'),
     });
     // Settings at their defaults stay out of the template; the handler fills them in from the shared contract.
-    expect(withDefaults(resource.Properties)).toMatchObject({ KeySpec: 'SYMMETRIC_DEFAULT', WrappingKeySpec: 'RSA_4096', WrappingAlgorithm: 'RSAES_OAEP_SHA_256' });
+    expect(withDefaults(resource.Properties as unknown as ImportProperties)).toMatchObject({ KeySpec: 'SYMMETRIC_DEFAULT', WrappingKeySpec: 'RSA_4096', WrappingAlgorithm: 'RSAES_OAEP_SHA_256' });
   });
 
   test('settings that differ from their defaults are in the template', () => {
@@ -147,8 +148,8 @@ describe('everything that uses the key waits for the import', () => {
 
 test('the handler timeout covers every retry schedule and the SDK budget of each round trip, with a minute to spare', () => {
   const template = Template.fromStack(importedKey(newStack(), 'Key').stack);
-  const [handlerFn] = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.handler' } }));
-  const timeoutMs = (handlerFn.Properties.Timeout as number) * 1000;
+  const [handlerFn] = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.handler' } })) as CfnResource[];
+  const timeoutMs = handlerFn.Properties.Timeout * 1000;
   const sum = (delays: readonly number[]) => delays.reduce((a, b) => a + b, 0);
   // The longest path is a rotation: every schedule waiting out all its delays (the first round trip,
   // the NEW import, RotateKeyOnDemand, readiness: about 117 s), plus one call per round trip spending
@@ -163,13 +164,13 @@ describe('least privilege', () => {
     importedKey(stack, 'Key');
     const template = Template.fromStack(stack);
     const handlerRole = { AWS: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ImportedKmsKeyProviderHandlerRole'), 'Arn'] } };
-    const [key] = Object.values(template.findResources('AWS::KMS::Key'));
-    const handlerStatements = key.Properties.KeyPolicy.Statement.filter((s: { Sid?: string }) => s.Sid?.startsWith('AllowImportedKmsKeyHandler'));
+    const [key] = Object.values(template.findResources('AWS::KMS::Key')) as CfnResource[];
+    const handlerStatements = key.Properties.KeyPolicy.Statement.filter((s) => s.Sid?.startsWith('AllowImportedKmsKeyHandler'));
     expect(handlerStatements).toEqual([
-      { Sid: 'AllowImportedKmsKeyHandlerDescribe', Effect: 'Allow', Principal: expect.anything(), Action: 'kms:DescribeKey', Resource: '*' },
-      { Sid: 'AllowImportedKmsKeyHandlerParameters', Effect: 'Allow', Principal: expect.anything(), Action: 'kms:GetParametersForImport', Resource: '*',
+      { Sid: 'AllowImportedKmsKeyHandlerDescribe', Effect: 'Allow', Principal: expect.anything() as unknown, Action: 'kms:DescribeKey', Resource: '*' },
+      { Sid: 'AllowImportedKmsKeyHandlerParameters', Effect: 'Allow', Principal: expect.anything() as unknown, Action: 'kms:GetParametersForImport', Resource: '*',
         Condition: { StringEquals: { 'kms:WrappingKeySpec': 'RSA_4096', 'kms:WrappingAlgorithm': 'RSAES_OAEP_SHA_256' } } },
-      { Sid: 'AllowImportedKmsKeyHandlerImport', Effect: 'Allow', Principal: expect.anything(), Action: 'kms:ImportKeyMaterial', Resource: '*',
+      { Sid: 'AllowImportedKmsKeyHandlerImport', Effect: 'Allow', Principal: expect.anything() as unknown, Action: 'kms:ImportKeyMaterial', Resource: '*',
         Condition: { StringEquals: { 'kms:ExpirationModel': 'KEY_MATERIAL_DOES_NOT_EXPIRE' } } },
     ]);
     template.hasResourceProperties('AWS::KMS::Key', { KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Sid: 'AllowImportedKmsKeyHandlerImport', Principal: handlerRole })]) } });
@@ -219,7 +220,7 @@ describe('least privilege', () => {
     const secret = materialSecret(stack, 'shared');
     new ImportedKmsKey(stack, 'A', { keyMaterial: KeyMaterial.fromSecret(secret, { jsonField: 'a' }) });
     new ImportedKmsKey(stack, 'B', { keyMaterial: KeyMaterial.fromSecret(secret, { jsonField: 'b' }) });
-    const [policy] = Object.values(Template.fromStack(stack).findResources('AWS::IAM::ManagedPolicy'));
+    const [policy] = Object.values(Template.fromStack(stack).findResources('AWS::IAM::ManagedPolicy')) as CfnResource[];
     expect(policy.Properties.PolicyDocument.Statement).toHaveLength(1);
   });
 });
@@ -264,7 +265,7 @@ describe('synth-time validation names the value it got', () => {
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::KMS::Key', { KeySpec: 'HMAC_384', KeyUsage: 'GENERATE_VERIFY_MAC', Origin: 'EXTERNAL' });
     template.hasResourceProperties('AWS::KMS::Key', { KeySpec: 'ECC_NIST_P521', KeyUsage: 'SIGN_VERIFY', Origin: 'EXTERNAL' });
-    const resolved = (spec: string) => withDefaults(Object.values(template.findResources(IMPORT_RESOURCE_TYPE, { Properties: { KeySpec: spec } }))[0].Properties);
+    const resolved = (spec: string) => withDefaults((Object.values(template.findResources(IMPORT_RESOURCE_TYPE, { Properties: { KeySpec: spec } })) as CfnResource[])[0].Properties as unknown as ImportProperties);
     expect(resolved('RSA_3072').WrappingAlgorithm).toBe('RSA_AES_KEY_WRAP_SHA_256');
     expect(resolved('ECC_NIST_P256').WrappingAlgorithm).toBe('RSAES_OAEP_SHA_256');
   });

@@ -5,6 +5,7 @@ import { App, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ExampleStack } from '../example/example-stack';
+import { ValidationReport } from './support/template';
 
 /** The synthesized template with asset hashes replaced, so the snapshot only changes with the template's shape. */
 function normalisedTemplate(stack: ExampleStack): unknown {
@@ -28,13 +29,13 @@ test('cdk-nag AwsSolutions finds nothing unacknowledged in the example stack, an
   } catch (error) {
     failure = error as Error;
   }
-  const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8'));
-  const [nag] = report.pluginReports.filter((r: { pluginName: string }) => r.pluginName === 'AwsSolutions');
-  const open = nag.violations.map((v: { ruleName: string; violatingConstructs: Array<{ constructPath: string }> }) =>
+  const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as ValidationReport;
+  const [nag] = report.pluginReports.filter((r) => r.pluginName === 'AwsSolutions');
+  const open = nag.violations.map((v) =>
     `${v.ruleName} at ${v.violatingConstructs.map((c) => c.constructPath).join(', ')}`);
   expect(open).toEqual([]);
   expect(failure).toBeUndefined();
-  const acknowledged = nag.suppressedViolations as Array<{ ruleName: string; reason: string }>;
+  const acknowledged = nag.suppressedViolations;
   expect(acknowledged.map((a) => a.ruleName).sort()).toEqual([
     'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
     'AwsSolutions-IAM5[Action::kms:ReEncrypt*]',

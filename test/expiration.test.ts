@@ -11,11 +11,10 @@ import { KeyMaterialExpiration } from '../lib';
 import { IMPORT_RESOURCE_TYPE } from '../lib/contract';
 import { resolveWorstCase } from './support/iam-size';
 import { importedKey, newStack } from './support/stacks';
+import { resourcesOf } from './support/template';
 
 const inDays = (days: number) => new Date(Math.floor(Date.now() / 1000) * 1000 + days * 86_400_000);
 const rolling30 = () => KeyMaterialExpiration.rolling(Duration.days(30));
-type Resources = Record<string, { Type: string; Properties: Record<string, any>; DependsOn?: string[] }>;
-const resourcesOf = (template: Template) => template.toJSON().Resources as Resources;
 const ofType = (template: Template, type: string) => Object.values(resourcesOf(template)).filter((r) => r.Type === type);
 
 describe('KeyMaterialExpiration.rolling', () => {
@@ -86,10 +85,10 @@ describe('the renewal schedule', () => {
     expect(extra).toBeGreaterThan(0);
     expect(extra).toBeLessThanOrEqual(6);
     expect(Object.keys(resourcesOf(rollingTemplate)).length).toBeLessThan(500);
-    const inputs = ofType(rollingTemplate, 'AWS::Events::Rule').flatMap((r) => r.Properties.Targets.map((t: { Input: unknown }) => String(resolveWorstCase(t.Input))));
-    const keys = inputs.flatMap((input) => JSON.parse(input).ImportedKmsKeyRenewal);
+    const inputs = ofType(rollingTemplate, 'AWS::Events::Rule').flatMap((r) => r.Properties.Targets.map((t) => String(resolveWorstCase(t.Input))));
+    const keys = inputs.flatMap((input) => (JSON.parse(input) as { ImportedKmsKeyRenewal: Array<{ SecretId: string }> }).ImportedKmsKeyRenewal);
     expect(keys).toHaveLength(150);
-    expect(new Set(keys.map((k: { SecretId: string }) => k.SecretId)).size).toBe(150);
+    expect(new Set(keys.map((k) => k.SecretId)).size).toBe(150);
     for (const input of inputs) expect(input.length).toBeLessThanOrEqual(8192);
     for (const rule of ofType(rollingTemplate, 'AWS::Events::Rule')) expect(rule.Properties.Targets.length).toBeLessThanOrEqual(5);
   });
@@ -100,7 +99,7 @@ describe('key-policy guardrails: the handler may import only as configured', () 
     const stack = newStack();
     importedKey(stack, 'Key', { expiration });
     const [key] = ofType(Template.fromStack(stack), 'AWS::KMS::Key');
-    return key.Properties.KeyPolicy.Statement.find((s: { Sid?: string }) => s.Sid === 'AllowImportedKmsKeyHandlerImport');
+    return key.Properties.KeyPolicy.Statement.find((s) => s.Sid === 'AllowImportedKmsKeyHandlerImport')!;
   };
 
   test('a fixed date: KEY_MATERIAL_EXPIRES, and kms:ValidTo no later than the date (seconds since the epoch)', () => {

@@ -119,7 +119,7 @@ describe('nothing secret leaves the handler', () => {
     kms.on(ImportKeyMaterialCommand).rejects(awsError('IncorrectKeyMaterialException', `raw ${state.material.toString('base64')}`));
     responses.push(await failure(update(props({ ValidTo: new Date(Date.now() + 86_400_000).toISOString() }), props())));
     expect(output).toHaveLength(2);
-    for (const line of output) expect(Object.keys(JSON.parse(line)).sort()).toEqual(expect.arrayContaining(['keyArn', 'outcome', 'requestType']));
+    for (const line of output) expect(Object.keys(JSON.parse(line) as object).sort()).toEqual(expect.arrayContaining(['keyArn', 'outcome', 'requestType']));
     expect(output.join('\n')).not.toContain('SecretId');
     expectNoLeak([...responses, ...output].join('\n'), state.material, wrapped, TOKEN);
   });

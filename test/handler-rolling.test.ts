@@ -3,11 +3,12 @@
  * renewed within the interval; scheduled renewals re-import every listed key, leave operators'
  * choices alone, and report failures as one sentence and a metric.
  */
-import { DescribeKeyCommand, ImportKeyMaterialCommand } from '@aws-sdk/client-kms';
+import { DescribeKeyCommand, DescribeKeyCommandInput, ImportKeyMaterialCommand, ImportKeyMaterialCommandInput } from '@aws-sdk/client-kms';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { handler } from '../lambda';
 import { ImportProperties } from '../lib/contract';
 import { awsError, create, holding, KEY_ARN, kms, output, props, resetHarness, secrets, state, update } from './support/handler-harness';
+import { parseLog } from './support/template';
 
 const NOW = new Date('2026-11-26T12:00:00.000Z');
 const DAY = 86_400_000;
@@ -50,8 +51,8 @@ describe('deploys of a rolling key', () => {
 function useKeyPerArn(initial: Date): (keyArn: string) => Date {
   const byArn = new Map<string, Date>();
   const validToOf = (keyArn: string) => byArn.get(keyArn) ?? initial;
-  kms.on(DescribeKeyCommand).callsFake(({ KeyId }) => ({ KeyMetadata: holding(validToOf(KeyId).toISOString()) }));
-  kms.on(ImportKeyMaterialCommand).callsFake(({ KeyId, ValidTo }) => { byArn.set(KeyId, ValidTo); return {}; });
+  kms.on(DescribeKeyCommand).callsFake(({ KeyId }: DescribeKeyCommandInput) => ({ KeyMetadata: holding(validToOf(KeyId!).toISOString()) }));
+  kms.on(ImportKeyMaterialCommand).callsFake(({ KeyId, ValidTo }: ImportKeyMaterialCommandInput) => { byArn.set(KeyId!, ValidTo!); return {}; });
   return validToOf;
 }
 
@@ -60,7 +61,7 @@ describe('scheduled renewal', () => {
     useKeyPerArn(new Date(NOW.getTime() + 30 * DAY - 3600_000));
     const summary = await handler({ ImportedKmsKeyRenewal: [rolling(), rolling({ KeyArn: keyArn(2) })] });
     expect(summary).toEqual({ renewed: 2, unchanged: 0, failed: 0 });
-    expect(output.map((l) => JSON.parse(l)).filter((l) => l.keyArn)).toEqual([
+    expect(output.map(parseLog).filter((l) => l.keyArn)).toEqual([
       { requestType: 'Renewal', keyArn: KEY_ARN, outcome: 'renewed' },
       { requestType: 'Renewal', keyArn: keyArn(2), outcome: 'renewed' },
     ]);
@@ -74,7 +75,7 @@ describe('scheduled renewal', () => {
     state.key = holding(new Date(NOW.getTime() + 5 * DAY).toISOString(), keyState);
     expect(await handler({ ImportedKmsKeyRenewal: [rolling()] })).toEqual({ renewed: 0, unchanged: 1, failed: 0 });
     expect(imports()).toHaveLength(0);
-    expect(output.map((l) => JSON.parse(l)).find((l) => l.keyArn)).toMatchObject({
+    expect(output.map(parseLog).find((l) => l.keyArn)).toMatchObject({
       requestType: 'Renewal', outcome: 'unchanged', reason: `the key is ${keyState}, so it is not renewed and its material lapses at its expiration`,
     });
   });
@@ -88,11 +89,11 @@ describe('scheduled renewal', () => {
     const validToOf = useKeyPerArn(new Date(NOW.getTime() + 29 * DAY));
     let inFlight = 0;
     let peak = 0;
-    kms.on(DescribeKeyCommand).callsFake(async ({ KeyId }) => {
+    kms.on(DescribeKeyCommand).callsFake(async ({ KeyId }: DescribeKeyCommandInput) => {
       inFlight++; peak = Math.max(peak, inFlight);
       await new Promise((r) => setTimeout(r, 5));
       inFlight--;
-      return { KeyMetadata: holding(validToOf(KeyId).toISOString()) };
+      return { KeyMetadata: holding(validToOf(KeyId!).toISOString()) };
     });
     const keys = Array.from({ length: 10 }, (_, i) => rolling({ KeyArn: keyArn(i) }));
     expect(await handler({ ImportedKmsKeyRenewal: keys })).toEqual({ renewed: 10, unchanged: 0, failed: 0 });
@@ -108,8 +109,8 @@ describe('scheduled renewal', () => {
       + 'each key\'s reason is logged above. Lambda retries this run; fix the cause before the material lapses.');
     delete process.env.AWS_LAMBDA_FUNCTION_NAME;
     expect(imports().map((i) => i.KeyId).sort()).toEqual([KEY_ARN, keyArn(3)].sort());
-    const lines = output.map((l) => JSON.parse(l));
-    expect(lines.find((l) => l.outcome === 'failed')).toMatchObject({ keyArn: keyArn(2), reason: expect.stringMatching(/\(ResourceNotFoundException\): the secret .* does not exist/) });
+    const lines = output.map(parseLog);
+    expect(lines.find((l) => l.outcome === 'failed')).toMatchObject({ keyArn: keyArn(2), reason: expect.stringMatching(/\(ResourceNotFoundException\): the secret .* does not exist/) as unknown });
     expect(lines.find((l) => l._aws)).toEqual({
       _aws: { Timestamp: NOW.getTime(), CloudWatchMetrics: [{ Namespace: 'ImportedKmsKey', Dimensions: [['FunctionName']], Metrics: [{ Name: 'RenewalFailures', Unit: 'Count' }] }] },
       FunctionName: 'stack-ImportedKmsKeyProviderHandler', RenewalFailures: 1, requestType: 'Renewal', renewed: 2, unchanged: 0,
@@ -119,7 +120,7 @@ describe('scheduled renewal', () => {
 
 test('an import the key policy briefly denies (its guardrails were just updated) is retried', async () => {
   let denials = 2;
-  kms.on(ImportKeyMaterialCommand).callsFake((input) => {
+  kms.on(ImportKeyMaterialCommand).callsFake((input: ImportKeyMaterialCommandInput) => {
     if (denials-- > 0) throw awsError('AccessDeniedException');
     state.key = holding(input.ValidTo?.toISOString());
     return {};
@@ -133,7 +134,7 @@ test('an import the key policy briefly denies (its guardrails were just updated)
 test('a lapsed rolling key is not revived by a renewal, but is by a deploy that changes its expiration', async () => {
   state.key = { KeyId: KEY_ARN, KeyState: 'PendingImport' };
   expect(await handler({ ImportedKmsKeyRenewal: [rolling()] })).toEqual({ renewed: 0, unchanged: 1, failed: 0 });
-  expect(output.map((l) => JSON.parse(l)).find((l) => l.keyArn).reason).toBe('the key has no material (it lapsed, or someone deleted it), and a renewal '
+  expect(output.map(parseLog).find((l) => l.keyArn)!.reason).toBe('the key has no material (it lapsed, or someone deleted it), and a renewal '
     + 'does not bring it back; a deploy that changes the key\'s expiration does (README: "Expiration models")');
   expect(imports()).toHaveLength(0);
   await handler(update(rolling({ RollingValidity: String(60 * 86_400), RenewalInterval: String(86_400) }), rolling()));

@@ -2,7 +2,7 @@
  * The handler's CloudFormation paths with aws-sdk-client-mock: what it calls on Create, Update and
  * Delete, when it imports and when it converges without importing, readiness, and retries.
  */
-import { DescribeKeyCommand, GetParametersForImportCommand, ImportKeyMaterialCommand } from '@aws-sdk/client-kms';
+import { DescribeKeyCommand, GetParametersForImportCommand, ImportKeyMaterialCommand, ImportKeyMaterialCommandInput } from '@aws-sdk/client-kms';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { generateKeyPairSync } from 'node:crypto';
 import { handler } from '../lambda';
@@ -12,12 +12,13 @@ import {
   SECRET_ARN, secrets, state, success, TOKEN, unwrapSentMaterial, update, wrapping,
 } from './support/handler-harness';
 import { symmetricMaterial, wrappingKeyPair } from './support/keys';
+import { parseLog } from './support/template';
 
 beforeEach(resetHarness);
 afterEach(() => jest.restoreAllMocks());
 
 const importInput = (call = 0) => kms.commandCalls(ImportKeyMaterialCommand)[call].args[0].input;
-const lastLog = () => JSON.parse(output.filter((line) => line.startsWith('{"requestType"')).pop()!);
+const lastLog = () => parseLog(output.filter((line) => line.startsWith('{"requestType"')).pop()!);
 
 describe('Create', () => {
   test('reads, imports the wrapped material, confirms the key is Enabled, and returns the key ARN, id and material id', async () => {
@@ -156,7 +157,7 @@ describe('eventual consistency right after the key or the policies were created'
     ['DescribeKey', DescribeKeyCommand],
   ])('a NotFoundException from %s on Create is retried until the key is visible', async (_name, command) => {
     let misses = 2;
-    kms.on(command as typeof DescribeKeyCommand).callsFake((input) => {
+    kms.on(command as typeof DescribeKeyCommand).callsFake((input: { KeyId?: string }) => {
       if (misses-- > 0) throw notFound();
       return command === DescribeKeyCommand ? { KeyMetadata: { ...state.key } } : { KeyId: input.KeyId, ImportToken: new Uint8Array(TOKEN), PublicKey: new Uint8Array(wrapping.publicKeyDer) };
     });
@@ -180,7 +181,7 @@ describe('eventual consistency right after the key or the policies were created'
 
   test.each(['NotFoundException', 'KMSInvalidStateException'])('ImportKeyMaterial answering %s right after creation is retried', async (name) => {
     let misses = 2;
-    kms.on(ImportKeyMaterialCommand).callsFake((input) => {
+    kms.on(ImportKeyMaterialCommand).callsFake((input: ImportKeyMaterialCommandInput) => {
       if (misses-- > 0) throw awsError(name);
       state.key = holding(undefined);
       return { KeyId: input.KeyId };
@@ -210,10 +211,10 @@ describe('Update converges instead of blindly re-importing', () => {
     const validTo = inDays(30);
     state.key = holding(validTo);
     const response = await handler(update(props({ ValidTo: validTo, WrappingKeySpec: 'RSA_4096' }), props({ ValidTo: validTo })));
-    expect(response).toEqual({ PhysicalResourceId: KEY_ARN, Data: { KeyArn: KEY_ARN, KeyId: expect.any(String), KeyMaterialId: MATERIAL_ID } });
+    expect(response).toEqual({ PhysicalResourceId: KEY_ARN, Data: { KeyArn: KEY_ARN, KeyId: expect.any(String) as unknown, KeyMaterialId: MATERIAL_ID } });
     expect(kms.commandCalls(ImportKeyMaterialCommand)).toHaveLength(0);
     expect(secrets.calls().length + kms.calls().length).toBe(3);
-    expect(lastLog()).toMatchObject({ outcome: 'succeeded', imported: false, reason: expect.stringMatching(/Enabled with the requested expiration and the material source is unchanged/) });
+    expect(lastLog()).toMatchObject({ outcome: 'succeeded', imported: false, reason: expect.stringMatching(/Enabled with the requested expiration and the material source is unchanged/) as unknown });
   });
 
   test('the rollback of an update that failed because the secret changed succeeds without importing', async () => {
@@ -244,8 +245,8 @@ describe('Update converges instead of blindly re-importing', () => {
     if (isUpdate) {
       state.key = holding(inDays(30));
       const response = await handler(update(props({ ValidTo: past }), props({ ValidTo: inDays(30) })));
-      expect(response).toEqual({ PhysicalResourceId: KEY_ARN, Data: { KeyArn: KEY_ARN, KeyId: expect.any(String), KeyMaterialId: MATERIAL_ID } });
-      expect(lastLog()).toMatchObject({ imported: false, reason: expect.stringMatching(/has passed, so it cannot be imported; the key keeps its material/) });
+      expect(response).toEqual({ PhysicalResourceId: KEY_ARN, Data: { KeyArn: KEY_ARN, KeyId: expect.any(String) as unknown, KeyMaterialId: MATERIAL_ID } });
+      expect(lastLog()).toMatchObject({ imported: false, reason: expect.stringMatching(/has passed, so it cannot be imported; the key keeps its material/) as unknown });
       expect(kmsCalls()).toEqual(['DescribeKey']);
       // Even a key KMS cannot describe any more does not fail the rollback.
       kms.on(DescribeKeyCommand).rejects(awsError('NotFoundException'));
@@ -284,7 +285,7 @@ describe('Update converges instead of blindly re-importing', () => {
     await handler(update(props({ ValidTo: inDays(60) }), props({ ValidTo: inDays(30) })));
     await handler(update(props({ ValidTo: inDays(30) }), props()));
     expect(kms.commandCalls(ImportKeyMaterialCommand)).toHaveLength(0);
-    expect(lastLog()).toMatchObject({ imported: false, reason: expect.stringMatching(/someone deleted it \(DeleteImportedKeyMaterial\), and a deploy does not bring it back/) });
+    expect(lastLog()).toMatchObject({ imported: false, reason: expect.stringMatching(/someone deleted it \(DeleteImportedKeyMaterial\), and a deploy does not bring it back/) as unknown });
   });
 
   test.each([

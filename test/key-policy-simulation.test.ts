@@ -7,6 +7,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { KeyMaterialExpiration } from '../lib';
 import { ACCOUNT, decide, REGION, resolvePolicy, roleArn } from './support/policy-simulator';
 import { importedKey, newStack } from './support/stacks';
+import { resourcesOf } from './support/template';
 
 const KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
 const DATE = new Date('2027-03-01T00:00:00Z');
@@ -14,7 +15,7 @@ const DATE = new Date('2027-03-01T00:00:00Z');
 function synthesizedKey(expiration?: KeyMaterialExpiration) {
   const stack = newStack();
   importedKey(stack, 'Key', { expiration: expiration ?? KeyMaterialExpiration.never() });
-  const resources = Template.fromStack(stack).toJSON().Resources as Record<string, { Type: string; Properties: any }>;
+  const resources = resourcesOf(Template.fromStack(stack));
   const [handlerRole] = Object.keys(resources).filter((id) => id.startsWith('ImportedKmsKeyProviderHandlerRole'));
   const [key] = Object.values(resources).filter((r) => r.Type === 'AWS::KMS::Key');
   return { policy: resolvePolicy(key.Properties.KeyPolicy), handler: roleArn(handlerRole) };

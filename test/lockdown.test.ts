@@ -13,6 +13,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { ImportedKmsKey, KeyMaterial, MaterialLockdown } from '../lib';
 import { ACCOUNT, decide, REGION, resolvePolicy, roleArn } from './support/policy-simulator';
 import { newStack } from './support/stacks';
+import { CfnResources, resourcesOf, ValidationReport } from './support/template';
 
 const BREAK_GLASS = `arn:aws:iam::${ACCOUNT}:role/security/break-glass-*`;
 const ADMIN = `arn:aws:iam::${ACCOUNT}:role/secrets-admin`;
@@ -24,13 +25,13 @@ function lockedStack(lockdown: MaterialLockdown = { breakGlassPrincipalArns: [BR
   const secret = new secretsmanager.Secret(stack, 'Material', { secretName: 'prod/payments/kms-material', encryptionKey: encryptionKey?.(stack) });
   new ImportedKmsKey(stack, 'Key', { keyMaterial: KeyMaterial.fromSecret(secret, { lockdown }) });
   const template = Template.fromStack(stack);
-  const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: any }>;
+  const resources = resourcesOf(template);
   const handler = roleArn(Object.keys(resources).find((id) => id.startsWith('ImportedKmsKeyProviderHandlerRole'))!);
   return { stack, template, resources, handler };
 }
 
 /** The secret's resource policy with references resolved. */
-function secretPolicy(resources: Record<string, { Type: string; Properties: any }>) {
+function secretPolicy(resources: CfnResources) {
   const [policy] = Object.values(resources).filter((r) => r.Type === 'AWS::SecretsManager::ResourcePolicy');
   return resolvePolicy(policy.Properties.ResourcePolicy);
 }
@@ -152,9 +153,9 @@ test('cdk-nag AwsSolutions finds nothing in the lock: only the user\'s own secre
   } catch {
     // the report below says what failed
   }
-  const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8'));
-  const [nag] = report.pluginReports.filter((r: { pluginName: string }) => r.pluginName === 'AwsSolutions');
-  const open = nag.violations.map((v: { ruleName: string; violatingConstructs: Array<{ constructPath: string }> }) =>
+  const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as ValidationReport;
+  const [nag] = report.pluginReports.filter((r) => r.pluginName === 'AwsSolutions');
+  const open = nag.violations.map((v) =>
     `${v.ruleName} at ${v.violatingConstructs.map((c) => c.constructPath).join(', ')}`);
   expect(open).toEqual(['AwsSolutions-SMG4 at Locked/Material/Resource']);
 });

@@ -2,17 +2,22 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { CfnTemplate } from './support/template';
 
 const root = resolve(__dirname, '..');
-const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+interface PackageJson { version: string; devDependencies: Record<string, string>; peerDependencies: Record<string, string> }
+const readPackageJson = (dir: string) => JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as PackageJson;
+const pkg = readPackageJson(root);
+/** What `npm pack --json` prints, one entry per package. */
+type PackResult = Array<{ filename: string; files: Array<{ path: string }> }>;
 
 /** The peer range's floor (what a user on the oldest supported versions has) and the newest, which the repo develops against. */
 const OLDEST = { 'aws-cdk-lib': '2.269.0', constructs: '10.5.0' };
 const NEWEST = { 'aws-cdk-lib': pkg.devDependencies['aws-cdk-lib'], constructs: pkg.devDependencies.constructs };
 
 test('npm pack ships the jsii assembly, the compiled library, its typings and the pre-built handler bundle, and nothing else', () => {
-  const [pack] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' }));
-  const files: string[] = pack.files.map((f: { path: string }) => f.path);
+  const [pack] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' })) as PackResult;
+  const files = pack.files.map((f) => f.path);
   expect(files).toEqual(expect.arrayContaining(['.jsii', 'build/index.js', 'build/index.d.ts', 'assets/import-handler/index.js']));
   expect(files.filter((f) => !/^(\.jsii|package\.json|README\.md|build\/[\w-]+\.(js|d\.ts)|assets\/import-handler\/index\.js)$/.test(f))).toEqual([]);
 });
@@ -28,11 +33,11 @@ describe.each([['oldest', OLDEST], ['newest', NEWEST]])('a consumer on the %s su
     const consumer = join(root, '.cache', 'consumers', `aws-cdk-lib-${versions['aws-cdk-lib']}-constructs-${versions.constructs}`);
     mkdirSync(consumer, { recursive: true });
     const packDir = mkdtempSync(join(tmpdir(), 'pack-'));
-    const [tarball] = JSON.parse(execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', packDir], { cwd: root, encoding: 'utf8' }));
+    const [tarball] = JSON.parse(execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', packDir], { cwd: root, encoding: 'utf8' })) as PackResult;
     writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, dependencies: versions }));
     execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', '--no-save',
       join(packDir, tarball.filename)], { cwd: consumer, stdio: 'pipe' });
-    const installed = (name: string) => JSON.parse(readFileSync(join(consumer, 'node_modules', name, 'package.json'), 'utf8')).version;
+    const installed = (name: string) => readPackageJson(join(consumer, 'node_modules', name)).version;
     expect({ 'aws-cdk-lib': installed('aws-cdk-lib'), constructs: installed('constructs') }).toEqual(versions);
 
     const outdir = mkdtempSync(join(tmpdir(), 'consumer-out-'));
@@ -59,8 +64,8 @@ describe.each([['oldest', OLDEST], ['newest', NEWEST]])('a consumer on the %s su
     `;
     // No esbuild module may load, and no docker (or any other) executable is on PATH.
     execFileSync(process.execPath, ['-e', script], { cwd: consumer, env: { ...process.env, PATH: mkdtempSync(join(tmpdir(), 'empty-path-')) } });
-    const template = JSON.parse(readFileSync(join(outdir, 'Consumer.template.json'), 'utf8'));
-    const types = Object.values(template.Resources as Record<string, { Type: string }>).map((r) => r.Type);
+    const template = JSON.parse(readFileSync(join(outdir, 'Consumer.template.json'), 'utf8')) as CfnTemplate;
+    const types = Object.values(template.Resources).map((r) => r.Type);
     expect(types).toEqual(expect.arrayContaining(['AWS::KMS::Key', 'Custom::ImportedKmsKeyMaterial', 'AWS::KMS::Alias']));
     const bundle = readFileSync(join(root, 'assets', 'import-handler', 'index.js'));
     const shipped = readdirSync(outdir).filter((f) => f.startsWith('asset.') && existsSync(join(outdir, f, 'index.js')))

@@ -12,6 +12,7 @@ import { handler } from '../lambda';
 import { ImportedKmsKey, ImportedKmsReplicaKey, KeyMaterial, KeyMaterialExpiration, WrappingAlgorithm, WrappingKeySpec } from '../lib';
 import { IMPORT_RESOURCE_TYPE } from '../lib/contract';
 import { create, kms as kmsMock, props, resetHarness } from './support/handler-harness';
+import { resourcesOf as templateResources } from './support/template';
 
 const ACCOUNT = '111122223333';
 
@@ -27,7 +28,7 @@ function twoRegions(primaryProps: Partial<ConstructorParameters<typeof ImportedK
   return { app, primaryStack, replicaStack, primary };
 }
 
-const resourcesOf = (stack: Stack) => Template.fromStack(stack).toJSON().Resources as Record<string, { Type: string; Properties: any; DependsOn?: string[] }>;
+const resourcesOf = (stack: Stack) => templateResources(Template.fromStack(stack));
 
 describe('a primary and its replica in two Regions', () => {
   test('the primary is multi-Region; the replica is an AWS::KMS::ReplicaKey of the primary\'s ARN, read across Regions the CDK way', () => {
@@ -54,9 +55,9 @@ describe('a primary and its replica in two Regions', () => {
     expect(JSON.stringify(imported.Properties)).not.toMatch(/us-east-1/);
     // This Region's handler, allowed by the replica's own key policy.
     const replica = Object.values(resources).find((r) => r.Type === 'AWS::KMS::ReplicaKey')!;
-    const sids = replica.Properties.KeyPolicy.Statement.map((s: { Sid?: string }) => s.Sid).filter(Boolean);
+    const sids = replica.Properties.KeyPolicy.Statement.map((s) => s.Sid).filter(Boolean);
     expect(sids).toEqual(['AllowImportedKmsKeyHandlerDescribe', 'AllowImportedKmsKeyHandlerParameters', 'AllowImportedKmsKeyHandlerImport']);
-    expect(replica.Properties.KeyPolicy.Statement).toContainEqual(expect.objectContaining({ Action: 'kms:*', Principal: { AWS: expect.anything() } }));
+    expect(replica.Properties.KeyPolicy.Statement).toContainEqual(expect.objectContaining({ Action: 'kms:*', Principal: { AWS: expect.anything() as unknown } }));
     Template.fromStack(replicaStack).resourceCountIs('AWS::Lambda::Function', 3); // handler, provider framework, cross-Region reader
   });
 

@@ -4,6 +4,7 @@ import { ImportedKmsKey, KeyMaterial } from '../lib';
 import { IMPORT_RESOURCE_TYPE } from '../lib/contract';
 import { iamPolicySize } from './support/iam-size';
 import { importedKey, newStack } from './support/stacks';
+import { CfnResource, resourcesOf } from './support/template';
 
 /** IAM's limits: managed policy 6,144; inline policies of one role 10,240 in all; a key policy 32,768. */
 const MANAGED_POLICY_LIMIT = 6144;
@@ -18,7 +19,7 @@ function stackWithKeys(n: number) {
 
 describe('a stack with 200 ImportedKmsKeys', () => {
   const template = stackWithKeys(200);
-  const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any> }>;
+  const resources = resourcesOf(template);
   const ofType = (type: string) => Object.values(resources).filter((r) => r.Type === type);
 
   test('stays under CloudFormation\'s 500 resources, with one handler whatever the number of keys', () => {
@@ -32,7 +33,7 @@ describe('a stack with 200 ImportedKmsKeys', () => {
     expect(managed.length).toBeGreaterThan(1);
     expect(managed.length).toBeLessThanOrEqual(10);
     for (const policy of managed) expect(iamPolicySize(policy.Properties.PolicyDocument)).toBeLessThanOrEqual(MANAGED_POLICY_LIMIT);
-    const granted = managed.flatMap((p) => p.Properties.PolicyDocument.Statement.flatMap((s: { Resource: unknown }) => [s.Resource].flat().map((r) => JSON.stringify(r))));
+    const granted = managed.flatMap((p) => p.Properties.PolicyDocument.Statement.flatMap((s) => [s.Resource].flat().map((r) => JSON.stringify(r))));
     expect(new Set(granted).size).toBe(200);
 
     const inlineByRole = new Map<string, number>();
@@ -46,7 +47,7 @@ describe('a stack with 200 ImportedKmsKeys', () => {
   });
 
   test('the handler role\'s inline policy does not grow with the number of keys', () => {
-    const inlineSize = (t: Template) => Object.values(t.findResources('AWS::IAM::Policy'))
+    const inlineSize = (t: Template) => (Object.values(t.findResources('AWS::IAM::Policy')) as CfnResource[])
       .filter((p) => JSON.stringify(p.Properties.Roles).includes('HandlerRole'))
       .reduce((sum, p) => sum + iamPolicySize(p.Properties.PolicyDocument), 0);
     expect(inlineSize(template)).toBe(inlineSize(stackWithKeys(1)));
@@ -62,8 +63,8 @@ describe('secrets created in the same stack, with 400-character names', () => {
   const template = Template.fromStack(stack);
 
   test('every secret policy stays under 6,144 characters once resolved', () => {
-    const policies = Object.values(template.findResources('AWS::IAM::ManagedPolicy'));
-    const longest = (doc: any) => JSON.stringify(doc).replace(/\{"Ref":"Secret\d+\w*"\}/g, `"arn:aws-iso-b:secretsmanager:ap-southeast-5x:111122223333:secret:${'x'.repeat(403)}-AbCdEf"`);
+    const policies = Object.values(template.findResources('AWS::IAM::ManagedPolicy')) as CfnResource[];
+    const longest = (doc: unknown) => JSON.stringify(doc).replace(/\{"Ref":"Secret\d+\w*"\}/g, `"arn:aws-iso-b:secretsmanager:ap-southeast-5x:111122223333:secret:${'x'.repeat(403)}-AbCdEf"`);
     for (const policy of policies) expect(longest(policy.Properties.PolicyDocument).length).toBeLessThanOrEqual(MANAGED_POLICY_LIMIT);
     expect(policies.length).toBeGreaterThan(10);
   });

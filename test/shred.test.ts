@@ -10,6 +10,7 @@ import { IMPORT_RESOURCE_TYPE } from '../lib/contract';
 import { awsError, KEY_ARN, kms as kmsMock, output, props, resetHarness, secrets } from './support/handler-harness';
 import { ACCOUNT, decide, REGION, resolvePolicy, roleArn } from './support/policy-simulator';
 import { importedKey, newStack } from './support/stacks';
+import { resourcesOf } from './support/template';
 
 describe('at synth time', () => {
   test('needs a destroying removal policy, at construction and afterwards', () => {
@@ -23,7 +24,7 @@ describe('at synth time', () => {
     const stack = newStack();
     importedKey(stack, 'Shredded', { shredMaterialOnRemoval: true, removalPolicy: RemovalPolicy.DESTROY });
     importedKey(stack, 'Kept', { removalPolicy: RemovalPolicy.DESTROY });
-    const resources = Template.fromStack(stack).toJSON().Resources as Record<string, { Type: string; Properties: any }>;
+    const resources = resourcesOf(Template.fromStack(stack));
     const imports = Object.entries(resources).filter(([, r]) => r.Type === IMPORT_RESOURCE_TYPE);
     expect(Object.fromEntries(imports.map(([id, r]) => [id.replace(/Import.*/, ''), r.Properties.ShredOnDelete]))).toEqual({ Shredded: 'true', Kept: undefined });
     const handlerRole = roleArn(Object.keys(resources).find((id) => id.startsWith('ImportedKmsKeyProviderHandlerRole'))!);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { ExampleStack } from '../example/example-stack';
 import { CFN_LINT_BIN } from './support/emulators';
+import { ValidationReport } from './support/template';
 
 /** The example app synthesized with aws-cdk-lib's own template validation turned into errors. */
 function synthExample(): { outdir: string; templateFile: string } {
@@ -17,8 +18,8 @@ function synthExample(): { outdir: string; templateFile: string } {
 
 test('the example template passes aws-cdk-lib\'s template validation with validateAgainstDefaultRules on', () => {
   const { outdir } = synthExample();
-  const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8'));
-  const violations = report.pluginReports.flatMap((r: { pluginName: string; violations: Array<{ ruleName: string }> }) =>
+  const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as ValidationReport;
+  const violations = report.pluginReports.flatMap((r) =>
     r.violations.map((v) => `${r.pluginName}: ${v.ruleName}`));
   expect(report.pluginReports.length).toBeGreaterThan(0);
   expect(violations).toEqual([]);

@@ -8,6 +8,7 @@ import { KeyMaterialExpiration } from '../../lib';
 import { EmulatedDeployment } from '../support/emulated-deployment';
 import { EmulatorHarness, failureOf } from '../support/emulator-harness';
 import { expectNoLeak } from '../support/keys';
+import { parseLog } from '../support/template';
 
 jest.setTimeout(120_000);
 
@@ -57,9 +58,9 @@ test('a renewal run moves ValidTo forward for every rolling key, leaves the othe
 
   // One log line per key, and one Embedded Metric Format line with the failures.
   const lines = EmulatedDeployment.transcript[EmulatedDeployment.transcript.length - 2].split('\n').filter((l) => l.startsWith('{'));
-  const logged = lines.map((l) => JSON.parse(l));
+  const logged = lines.map(parseLog);
   expect(logged.filter((l) => l.requestType === 'Renewal' && l.keyArn).map((l) => l.outcome).sort()).toEqual(['failed', 'renewed', 'renewed']);
-  expect(logged.find((l) => l.outcome === 'failed').reason).toMatch(/^Could not read the key material from secret .*\(ResourceNotFoundException\)/);
+  expect(logged.find((l) => l.outcome === 'failed')!.reason).toMatch(/^Could not read the key material from secret .*\(ResourceNotFoundException\)/);
   const metric = logged.find((l) => l._aws);
   expect(metric).toMatchObject({
     _aws: { CloudWatchMetrics: [{ Namespace: 'ImportedKmsKey', Dimensions: [['FunctionName']], Metrics: [{ Name: 'RenewalFailures', Unit: 'Count' }] }] },

@@ -6,8 +6,9 @@ import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { App, Stack } from 'aws-cdk-lib';
 import { IMPORT_RESOURCE_TYPE, ImportProperties } from '../../lib/contract';
 import { Emulators } from './emulators';
+import { CfnResources, CfnTemplate } from './template';
 
-type Resources = Record<string, { Type: string; Properties: Record<string, any> }>;
+type Resources = CfnResources;
 
 /** Per custom resource of the synthesized template: its properties and its key's properties. */
 export interface SynthesizedImport {
@@ -33,8 +34,8 @@ export function synthesize(build: (stack: Stack) => void): Synthesized {
   const stack = new Stack(app, 'EmulatorStack');
   build(stack);
   app.synth();
-  const template = JSON.parse(readFileSync(join(outdir, `${stack.artifactId}.template.json`), 'utf8'));
-  const resources = template.Resources as Resources;
+  const template = JSON.parse(readFileSync(join(outdir, `${stack.artifactId}.template.json`), 'utf8')) as CfnTemplate;
+  const resources = template.Resources;
   const handler = Object.values(resources).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Handler === 'index.handler')!;
   const assetHash = String(handler.Properties.Code.S3Key).replace(/\.zip$/, '');
   const imports = Object.fromEntries(Object.entries(resources)
@@ -42,10 +43,10 @@ export function synthesize(build: (stack: Stack) => void): Synthesized {
     .map(([id, r]) => {
       const keyLogicalId = r.Properties.KeyArn['Fn::GetAtt'][0];
       const { ServiceToken: _token, ...properties } = r.Properties;
-      return [id, { properties, keyLogicalId, keyProperties: resources[keyLogicalId].Properties as SynthesizedImport['keyProperties'] }];
+      return [id, { properties, keyLogicalId, keyProperties: resources[keyLogicalId].Properties as unknown as SynthesizedImport['keyProperties'] }];
     }));
   const renewalInputs = Object.values(resources).filter((r) => r.Type === 'AWS::Events::Rule' && r.Properties.ScheduleExpression)
-    .flatMap((r) => r.Properties.Targets.map((t: { Input: unknown }) => t.Input));
+    .flatMap((r) => r.Properties.Targets.map((t) => t.Input));
   return { bundle: join(outdir, `asset.${assetHash}`, 'index.js'), imports, renewalInputs, resources };
 }
 
@@ -87,7 +88,11 @@ export class EmulatedDeployment {
   /** The import's resource properties with the key ARN resolved, as CloudFormation would send them. */
   public properties(importId: string, overrides: Partial<ImportProperties> = {}): ImportProperties {
     const { properties } = this.import(importId);
-    const resolved = { ...JSON.parse(JSON.stringify(properties), (_k, v) => (v && v['Fn::GetAtt'] ? this.keyArns.get(v['Fn::GetAtt'][0]) : v)), ...overrides };
+    const resolveGetAtt = (_k: string, v: unknown) => {
+      const getAtt = (v as { 'Fn::GetAtt'?: [string, string] } | null)?.['Fn::GetAtt'];
+      return getAtt ? this.keyArns.get(getAtt[0]) : v;
+    };
+    const resolved = { ...(JSON.parse(JSON.stringify(properties), resolveGetAtt) as ImportProperties), ...overrides };
     const text = JSON.stringify(resolved);
     if (/"(Fn::|Ref)/.test(text)) throw new Error(`unresolved token in ${text}`);
     return resolved;
@@ -110,7 +115,7 @@ export class EmulatedDeployment {
       if (getAtt && getAtt[1] === 'KeyArn') return this.keyArn(getAtt[0]);
       throw new Error(`unresolvable ${JSON.stringify(node)}`);
     };
-    return this.synthesized.renewalInputs.map((input) => JSON.parse(resolve(input)));
+    return this.synthesized.renewalInputs.map((input) => JSON.parse(resolve(input)) as object);
   }
 
   public deleteEvent(physicalResourceId: string, props: ImportProperties) {
@@ -131,7 +136,7 @@ export class EmulatedDeployment {
     EmulatedDeployment.transcript.push(stdout, stderr);
     const line = stdout.split('\n').find((l) => l.startsWith('RESULTS '));
     if (code !== 0 || !line) throw new Error(`handler process exited with ${code}: ${stderr}`);
-    return JSON.parse(line.slice('RESULTS '.length));
+    return JSON.parse(line.slice('RESULTS '.length)) as Outcome[];
   }
 
   private import(importId: string): SynthesizedImport {

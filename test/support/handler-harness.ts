@@ -3,7 +3,7 @@
  * a wrapping key, and DescribeKey reports `key`, which ImportKeyMaterial moves to Enabled with the
  * imported expiration, as KMS does. Tests change `state.key` to put the key in another state.
  */
-import { DescribeKeyCommand, GetParametersForImportCommand, ImportKeyMaterialCommand, KeyMetadata, KMSClient } from '@aws-sdk/client-kms';
+import { DescribeKeyCommand, GetParametersForImportCommand, ImportKeyMaterialCommand, ImportKeyMaterialCommandInput, KeyMetadata, KMSClient } from '@aws-sdk/client-kms';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { constants, privateDecrypt } from 'node:crypto';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -57,7 +57,7 @@ export function resetHarness(): void {
   secrets.on(GetSecretValueCommand).callsFake(() => ({ SecretBinary: new Uint8Array(state.material) }));
   kms.on(GetParametersForImportCommand).callsFake(() => ({ KeyId: KEY_ARN, ImportToken: new Uint8Array(TOKEN), PublicKey: new Uint8Array(wrapping.publicKeyDer) }));
   kms.on(DescribeKeyCommand).callsFake(() => ({ KeyMetadata: { ...state.key } }));
-  kms.on(ImportKeyMaterialCommand).callsFake((input) => {
+  kms.on(ImportKeyMaterialCommand).callsFake((input: ImportKeyMaterialCommandInput) => {
     state.key = { ...state.key, KeyState: 'Enabled', ExpirationModel: input.ExpirationModel, ValidTo: input.ValidTo, CurrentKeyMaterialId: MATERIAL_ID };
     return { KeyId: KEY_ARN, KeyMaterialId: MATERIAL_ID };
   });

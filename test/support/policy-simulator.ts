@@ -9,13 +9,13 @@ export const ACCOUNT = '111122223333';
 export const REGION = 'eu-west-1';
 
 /** Resolves Ref, Fn::GetAtt (to a role ARN named after the logical id) and Fn::Join in a synthesized policy. */
-export function resolvePolicy(node: unknown): any {
+export function resolvePolicy(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(resolvePolicy);
   if (node && typeof node === 'object') {
-    const o = node as Record<string, any>;
+    const o = node as { [key: string]: unknown; Ref?: unknown; 'Fn::GetAtt'?: [string, string]; 'Fn::Join'?: [string, unknown[]]; 'Fn::Sub'?: unknown };
     if (typeof o.Ref === 'string') return ({ 'AWS::AccountId': ACCOUNT, 'AWS::Partition': 'aws', 'AWS::Region': REGION } as Record<string, string>)[o.Ref] ?? `arn:aws:iam::${ACCOUNT}:role/${o.Ref}`;
     if (o['Fn::GetAtt']) return roleArn(o['Fn::GetAtt'][0]);
-    if (o['Fn::Join']) return (o['Fn::Join'][1] as unknown[]).map(resolvePolicy).join(o['Fn::Join'][0]);
+    if (o['Fn::Join']) return o['Fn::Join'][1].map(resolvePolicy).join(o['Fn::Join'][0]);
     if (typeof o['Fn::Sub'] === 'string') return o['Fn::Sub'].replace(/\$\{AWS::Partition\}/g, 'aws');
     return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, resolvePolicy(v)]));
   }
