@@ -43,7 +43,8 @@ export async function importHistory(ctx: ImportContext, current: CurrentMaterial
     await withMaterial(at(source), (material) => rotate(at(source), key, material, undefined, { history: true }));
     key = { ...key, KeyState: 'Enabled' };
   }
-  return rotate(ctx, key, current.material, current.parameters, { history: true });
+  // The current material must end up current, whatever was there before.
+  return rotate(ctx, key, current.material, current.parameters);
 }
 
 /** Reads the material of `ctx.props`' source, hands it to `use`, and wipes it. */

@@ -26,9 +26,9 @@ export interface RotationResult {
 const EXAMINED_REFUSALS = new Set(['IncorrectKeyMaterialException', 'KMSInvalidStateException', 'ValidationException', 'ConflictException']);
 
 /**
- * Makes `material` (from `ctx.props`' source) the key's current material. With `history`, the
- * material may also already be an earlier material of the key (a Create that lists materials
- * oldest first, re-sent).
+ * Makes `material` (from `ctx.props`' source) the key's current material. With `history` (an
+ * earlier material of a Create that lists materials oldest first), the material may already be an
+ * earlier material of the key: the Create was re-sent.
  */
 export async function rotate(ctx: ImportContext, key: KeyMetadata, material: Buffer, parameters: ImportParameters | undefined,
   options: { history?: boolean } = {}): Promise<RotationResult> {
@@ -45,14 +45,14 @@ export async function rotate(ctx: ImportContext, key: KeyMetadata, material: Buf
     keyMaterialId = await importWithRetries(ctx, material, parameters, 'NEW_KEY_MATERIAL');
   } catch (error) {
     if (!(error instanceof ImportError) || !EXAMINED_REFUSALS.has(error.code ?? '')) throw error;
-    return examineRefusal(ctx, key, material, error, options.history ?? false);
+    return examineRefusal(ctx, material, error, options.history ?? false);
   }
   await rotateWithRetries(ctx);
   await confirmReady(ctx.clients, ctx.props, ctx.expiration, ctx.wait, keyMaterialId);
   return { keyMaterialId };
 }
 
-async function examineRefusal(ctx: ImportContext, key: KeyMetadata, material: Buffer, refusal: ImportError, history: boolean): Promise<RotationResult> {
+async function examineRefusal(ctx: ImportContext, material: Buffer, refusal: ImportError, history: boolean): Promise<RotationResult> {
   // Examining is a diagnosis: when it fails too, the refusal itself is the better sentence.
   const entries = await listMaterialsOrFail(ctx).catch(() => { throw refusal; });
   const pending = entries.find((entry) => entry.KeyMaterialState?.startsWith('PENDING'));
@@ -70,9 +70,9 @@ async function examineRefusal(ctx: ImportContext, key: KeyMetadata, material: Bu
   } catch {
     throw refusal;
   }
-  const current = entries.find((entry) => entry.KeyMaterialState === 'CURRENT')?.KeyMaterialId ?? key.CurrentKeyMaterialId;
+  const current = entries.find((entry) => entry.KeyMaterialState === 'CURRENT')?.KeyMaterialId;
   if (keyMaterialId === current) return { keyMaterialId, reason: 'the key already has this material as its current material (the rotation was done before)' };
-  if (history) return { keyMaterialId, reason: 'the key already holds this earlier material' };
+  if (history) return { keyMaterialId };
   throw new ImportError(`The new material for KMS key ${ctx.props.KeyArn} (from ${materialDescription(ctx.props)}) is an earlier material of this key `
     + `(KeyMaterialId ${keyMaterialId}), and KMS never makes an earlier material current again. Put material the key never held in keyMaterial `
     + '(and the current one last in previousKeyMaterials), then deploy again.');

@@ -53,6 +53,17 @@ function describeKey() {
   } };
 }
 
+function rotateOnDemand() {
+  if (keyState === 'Disabled') throw awsError('DisabledException');
+  const pending = materials.find((m) => m.state === 'PENDING_ROTATION');
+  if (!pending) throw awsError('KMSInvalidStateException');
+  if (rotations >= 25) throw awsError('LimitExceededException');
+  rotations++;
+  for (const m of materials) if (m.state === 'CURRENT') m.state = 'NON_CURRENT';
+  Object.assign(pending, { state: 'CURRENT', rotated: new Date(Date.UTC(2026, 6, rotations)) });
+  return { KeyId: KEY_ARN };
+}
+
 function importMaterial(input: ImportKeyMaterialCommandInput) {
   const bytes = unwrapSentMaterial(kms.commandCalls(ImportKeyMaterialCommand).length - 1);
   const known = materials.find((m) => m.bytes.equals(bytes));
@@ -77,18 +88,10 @@ beforeEach(() => {
   secrets.on(GetSecretValueCommand).callsFake((input: GetSecretValueCommandInput) => ({ SecretBinary: new Uint8Array(store.get(input.SecretId!)!) }));
   kms.on(ImportKeyMaterialCommand).callsFake(importMaterial);
   kms.on(DescribeKeyCommand).callsFake(describeKey);
-  kms.on(RotateKeyOnDemandCommand).callsFake(() => {
-    if (keyState === 'Disabled') throw awsError('DisabledException');
-    const pending = materials.find((m) => m.state === 'PENDING_ROTATION');
-    if (!pending) throw awsError('KMSInvalidStateException');
-    if (rotations >= 25) throw awsError('LimitExceededException');
-    rotations++;
-    for (const m of materials) if (m.state === 'CURRENT') m.state = 'NON_CURRENT';
-    Object.assign(pending, { state: 'CURRENT', rotated: new Date() });
-    return { KeyId: KEY_ARN };
-  });
+  kms.on(RotateKeyOnDemandCommand).callsFake(rotateOnDemand);
+  // Newest first: KMS documents no order, so the handler must sort by RotationDate itself.
   kms.on(ListKeyRotationsCommand).callsFake((): { Rotations: RotationsListEntry[] } => ({
-    Rotations: materials.map((m) => ({ KeyId: KEY_ARN, KeyMaterialId: m.id, KeyMaterialState: m.state, KeyMaterialDescription: m.description, ImportState: 'IMPORTED', RotationDate: m.rotated })),
+    Rotations: [...materials].reverse().map((m) => ({ KeyId: KEY_ARN, KeyMaterialId: m.id, KeyMaterialState: m.state, KeyMaterialDescription: m.description, ImportState: 'IMPORTED', RotationDate: m.rotated })),
   }));
 });
 afterEach(() => jest.restoreAllMocks());
@@ -154,12 +157,58 @@ describe('a deploy that adds a new current material rotates the key', () => {
       pending.state = 'CURRENT';
       return {};
     });
-    await success(event);
+    expect((await success(event)).Data).toMatchObject({ KeyMaterialId: idOf(store.get(SECRET_2)!) });
     expect(materials.map((m) => m.state)).toEqual(['NON_CURRENT', 'CURRENT']);
+    expect(kms.commandCalls(RotateKeyOnDemandCommand)).toHaveLength(2);
+  });
+
+  test('RotateKeyOnDemand answering KMSInvalidStateException or AccessDeniedException right after the import is retried', async () => {
+    keyHolding(SECRET_ARN);
+    kms.on(RotateKeyOnDemandCommand).rejectsOnce(awsError('KMSInvalidStateException')).rejectsOnce(awsError('AccessDeniedException')).callsFake(rotateOnDemand);
+    await success(update(listing(SECRET_2, [SECRET_ARN]), listing(SECRET_ARN, [])));
+    expect(kms.commandCalls(RotateKeyOnDemandCommand)).toHaveLength(3);
+    expect(currentId()).toBe(idOf(store.get(SECRET_2)!));
+  });
+
+  test('RotateKeyOnDemand still refusing after the retries fails with its sentence; other refusals are not retried', async () => {
+    keyHolding(SECRET_ARN);
+    kms.on(RotateKeyOnDemandCommand).rejects(awsError('KMSInvalidStateException'));
+    expect(await failure(update(listing(SECRET_2, [SECRET_ARN]), listing(SECRET_ARN, []))))
+      .toMatch(/^RotateKeyOnDemand failed for KMS key .* \(KMSInvalidStateException\): KMS reports no material pending rotation/);
+    expect(kms.commandCalls(RotateKeyOnDemandCommand)).toHaveLength(5);
+    kms.on(RotateKeyOnDemandCommand).rejects(awsError('ConflictException'));
+    kms.resetHistory();
+    await failure(update(listing(SECRET_2, [SECRET_ARN]), listing(SECRET_ARN, [])));
+    expect(kms.commandCalls(RotateKeyOnDemandCommand)).toHaveLength(1);
+  });
+
+  test('an import refused for another reason than settling is not retried, and a key that exists is not waited for', async () => {
+    keyHolding(SECRET_ARN);
+    kms.on(ImportKeyMaterialCommand).rejects(awsError('NotFoundException'));
+    expect(await failure(update(listing(SECRET_2, [SECRET_ARN]), listing(SECRET_ARN, [])))).toMatch(/^ImportKeyMaterial \(NEW_KEY_MATERIAL\) failed .* \(NotFoundException\)/);
+    expect(kms.commandCalls(ImportKeyMaterialCommand)).toHaveLength(1);
   });
 });
 
 describe('what KMS refuses becomes a sentence', () => {
+  test('a pending material without a description is named as such', async () => {
+    keyHolding(SECRET_ARN);
+    materials.push({ id: 'e'.repeat(64), bytes: symmetricMaterial(), state: 'PENDING_ROTATION' });
+    expect(await failure(update(listing(SECRET_2, [SECRET_ARN]), listing(SECRET_ARN, []))))
+      .toMatch(new RegExp(`already has another material pending rotation \\(KeyMaterialId ${'e'.repeat(64)}, no description\\)`));
+  });
+
+  test('when the EXISTING proof is refused too, the NEW import\'s refusal is the sentence', async () => {
+    keyHolding(SECRET_ARN);
+    kms.on(ImportKeyMaterialCommand).callsFake((input: ImportKeyMaterialCommandInput) => {
+      if (input.ImportType === 'NEW_KEY_MATERIAL') throw awsError('ValidationException');
+      return importMaterial(input);
+    });
+    expect(await failure(update(listing(SECRET_2, [SECRET_ARN]), listing(SECRET_ARN, []))))
+      .toMatch(/^ImportKeyMaterial \(NEW_KEY_MATERIAL\) failed for KMS key .* \(ValidationException\)/);
+    expect(importInputs().map((i) => i.ImportType)).toEqual(['NEW_KEY_MATERIAL', 'EXISTING_KEY_MATERIAL']);
+  });
+
   test('another material already pending rotation: names it and both ways out', async () => {
     keyHolding(SECRET_ARN);
     materials.push({ id: 'f'.repeat(64), bytes: symmetricMaterial(), state: 'PENDING_ROTATION', description: 'imported by hand' });
@@ -197,6 +246,15 @@ describe('what KMS refuses becomes a sentence', () => {
     expect(keyState).toBe('Disabled');
   });
 
+  test('a rotation re-sent after an operator disabled the key succeeds without touching it', async () => {
+    keyHolding(SECRET_ARN, SECRET_2);
+    keyState = 'Disabled';
+    const response = await success(update(listing(SECRET_2, [SECRET_ARN]), listing(SECRET_ARN, [])));
+    expect(response.Data).toMatchObject({ KeyMaterialId: idOf(store.get(SECRET_2)!) });
+    expect(kmsCalls()).not.toContain('ImportKeyMaterial');
+    expect(keyState).toBe('Disabled');
+  });
+
   test('a key that does not rotate (KMS says UnsupportedOperation)', async () => {
     keyHolding(SECRET_ARN);
     kms.on(ImportKeyMaterialCommand).rejects(awsError('UnsupportedOperationException'));
@@ -204,8 +262,33 @@ describe('what KMS refuses becomes a sentence', () => {
       .toMatch(/^ImportKeyMaterial \(NEW_KEY_MATERIAL\) failed .* only symmetric encryption keys with Origin EXTERNAL rotate/);
   });
 
+  test('the refusal says what KMS holds and what the deployment lists', async () => {
+    keyHolding(SECRET_ARN, SECRET_2, SECRET_3);
+    const message = await failure(update(listing(SECRET_3, [SECRET_2, SECRET_ARN]), listing(SECRET_3, [SECRET_ARN, SECRET_2])));
+    const [a, b, c] = [SECRET_ARN, SECRET_2, SECRET_3].map((id) => idOf(store.get(id)!));
+    expect(message).toBe(`The materials of KMS key ${KEY_ARN} must be listed as the key holds them, oldest first and the current one last: `
+      + `KMS holds 3 (${a}, ${b}, ${c}), and the deployment lists 3 ("secret ${SECRET_2} stage AWSCURRENT", "secret ${SECRET_ARN} stage AWSCURRENT", `
+      + `"secret ${SECRET_3} stage AWSCURRENT"). Materials cannot leave a key, and an earlier one never becomes current again: `
+      + 'restore previousKeyMaterials and keyMaterial as they were, then deploy again.');
+  });
+
+  test('a list naming a material that is only pending rotation is refused', async () => {
+    keyHolding(SECRET_ARN, SECRET_2);
+    materials.push({ id: idOf(store.get(SECRET_3)!), bytes: store.get(SECRET_3)!, state: 'PENDING_ROTATION', description: 'by hand' });
+    const message = await failure(update(listing(SECRET_3, [SECRET_ARN, SECRET_2]), listing(SECRET_2, [SECRET_ARN.replace('material', 'old')])));
+    expect(message).toMatch(/must be listed as the key holds them, oldest first and the current one last: KMS holds 2 /);
+  });
+
+  test('an expiration change of a key whose newest material the template does not list (after a rotation\'s rollback) fails, naming the current material', async () => {
+    keyHolding(SECRET_ARN, SECRET_2, SECRET_3);
+    const listed = listing(SECRET_2, [SECRET_ARN]);
+    expect(await failure(update({ ...listed, ValidTo: inDays(60) }, listed))).toMatch(new RegExp(`current material ${idOf(store.get(SECRET_2)!)} \\(reported: ${idOf(store.get(SECRET_3)!)}\\)`));
+  });
+
   test('removing or reordering earlier materials is refused, and the rollback of that deploy succeeds', async () => {
     keyHolding(SECRET_ARN, SECRET_2, SECRET_3);
+    // A pending material (imported by hand) is not one of the key's materials yet, and does not count.
+    materials.push({ id: 'd'.repeat(64), bytes: symmetricMaterial(), state: 'PENDING_ROTATION' });
     const deployed = listing(SECRET_3, [SECRET_ARN, SECRET_2]);
     for (const wanted of [listing(SECRET_3, [SECRET_2, SECRET_ARN]), listing(SECRET_3, [SECRET_2])]) {
       const message = await failure(update(wanted, deployed));
@@ -229,7 +312,8 @@ describe('rollbacks and other paths never wedge', () => {
   test('an expiration change re-imports every material, oldest first, each with its description', async () => {
     keyHolding(SECRET_ARN, SECRET_2);
     const validTo = inDays(90);
-    await success(update(listing(SECRET_2, [SECRET_ARN], { ValidTo: validTo }), listing(SECRET_2, [SECRET_ARN])));
+    const response = await success(update(listing(SECRET_2, [SECRET_ARN], { ValidTo: validTo }), listing(SECRET_2, [SECRET_ARN])));
+    expect(response.Data).toMatchObject({ KeyMaterialId: idOf(store.get(SECRET_2)!) });
     expect(importInputs().map((i) => [i.ImportType, i.KeyMaterialDescription, i.ValidTo?.toISOString().replace('.000Z', 'Z')])).toEqual([
       ['EXISTING_KEY_MATERIAL', `secret ${SECRET_ARN} stage AWSCURRENT`, validTo],
       ['EXISTING_KEY_MATERIAL', `secret ${SECRET_2} stage AWSCURRENT`, validTo],
@@ -262,6 +346,8 @@ describe('rollbacks and other paths never wedge', () => {
   test('a new key that lists earlier materials gets them in order, and a re-sent Create changes nothing', async () => {
     const event = create(listing(SECRET_3, [SECRET_ARN, SECRET_2]));
     await success(event);
+    expect(importInputs().map((i) => i.ImportType)).toEqual([undefined, 'NEW_KEY_MATERIAL', 'NEW_KEY_MATERIAL']);
+    expect(kms.commandCalls(RotateKeyOnDemandCommand)).toHaveLength(2);
     expect(materials.map((m) => [m.id, m.state])).toEqual([
       [idOf(store.get(SECRET_ARN)!), 'NON_CURRENT'], [idOf(store.get(SECRET_2)!), 'NON_CURRENT'], [idOf(store.get(SECRET_3)!), 'CURRENT'],
     ]);
