@@ -182,6 +182,12 @@ describe('a deploy that adds a new current material rotates the key', () => {
     expect(kms.commandCalls(RotateKeyOnDemandCommand)).toHaveLength(1);
   });
 
+  test('on a new key, only the refusals of eventual consistency are retried', async () => {
+    kms.on(ImportKeyMaterialCommand).rejects(awsError('IncorrectKeyMaterialException'));
+    expect(await failure(create(listing(SECRET_2, [SECRET_ARN])))).toMatch(/\(IncorrectKeyMaterialException\)/);
+    expect(kms.commandCalls(ImportKeyMaterialCommand)).toHaveLength(1);
+  });
+
   test('an import refused for another reason than settling is not retried, and a key that exists is not waited for', async () => {
     keyHolding(SECRET_ARN);
     kms.on(ImportKeyMaterialCommand).rejects(awsError('NotFoundException'));
@@ -253,6 +259,7 @@ describe('what KMS refuses becomes a sentence', () => {
     expect(response.Data).toMatchObject({ KeyMaterialId: idOf(store.get(SECRET_2)!) });
     expect(kmsCalls()).not.toContain('ImportKeyMaterial');
     expect(keyState).toBe('Disabled');
+    expect(lastLog().reason).toBe('the key (Disabled) already has this material as its current material');
   });
 
   test('a key that does not rotate (KMS says UnsupportedOperation)', async () => {
