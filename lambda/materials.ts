@@ -4,7 +4,6 @@
  * PendingImport as soon as any of its materials expires. A new key gets its materials in order: the
  * first imported, each next one rotated in.
  */
-import type { KeyMetadata } from '@aws-sdk/client-kms';
 import { forMaterial, materialDescription, materialSources, MaterialSource } from '../lib/contract';
 import { ImportContext, importWithRetries, listMaterialsOrFail } from './attempts';
 import { confirmReady } from './confirm';
@@ -38,10 +37,10 @@ export async function importHistory(ctx: ImportContext, current: CurrentMaterial
   const [first, ...rest] = materialSources(ctx.props).slice(0, -1);
   const at = (source: MaterialSource) => ({ ...ctx, props: forMaterial(ctx.props, source) });
   await withMaterial(at(first), (material) => importWithRetries(at(first), material, undefined, undefined));
-  let key: KeyMetadata = await confirmReady(ctx.clients, at(first).props, ctx.expiration, ctx.wait);
+  // Enabled once the first material is in; rotations keep it so.
+  const key = await confirmReady(ctx.clients, at(first).props, ctx.expiration, ctx.wait);
   for (const source of rest) {
     await withMaterial(at(source), (material) => rotate(at(source), key, material, undefined, { history: true }));
-    key = { ...key, KeyState: 'Enabled' };
   }
   // The current material must end up current, whatever was there before.
   return rotate(ctx, key, current.material, current.parameters);

@@ -22,6 +22,11 @@ const MANAGED_POLICY_BUDGET = 6144 - 512;
 /** IAM's default quota of managed policies attached to one role. */
 const MANAGED_POLICIES_PER_ROLE = 10;
 
+/** Where a key (or a replica) takes key policy statements. */
+export interface KeyPolicyHolder {
+  addToResourcePolicy(statement: iam.PolicyStatement): unknown;
+}
+
 /** What the handler may import into a key: its key policy allows nothing else, even to the handler. */
 export interface ImportGuardrails {
   readonly wrappingKeySpec: string;
@@ -134,7 +139,7 @@ export class ImportProvider extends Construct {
    * import as configured: with this wrapping key spec and algorithm, this expiration model and, for
    * a fixed date, no later ValidTo.
    */
-  public serve(key: { addToResourcePolicy(statement: iam.PolicyStatement): unknown }, materials: KeyMaterial[], guardrails: ImportGuardrails): IDependable {
+  public serve(key: KeyPolicyHolder, materials: KeyMaterial[], guardrails: ImportGuardrails): IDependable {
     const allow = (sid: string, action: string, conditions?: Record<string, Record<string, string>>) => key.addToResourcePolicy(new iam.PolicyStatement({
       sid, principals: [this.role], actions: [action], resources: ['*'], conditions,
     }));

@@ -1,11 +1,10 @@
 import { Annotations, CustomResource, RemovalPolicy } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ATTRIBUTE, IMPORT_RESOURCE_TYPE, MaterialSource, withoutDefaults } from './contract';
-import { ImportProvider } from './import-provider';
+import { ImportProvider, KeyPolicyHolder } from './import-provider';
 import { KeyMaterial, KeyMaterialEncoding } from './key-material';
 import { KeyMaterialExpiration, MAX_VALIDITY_DAYS } from './key-material-expiration';
 import { lockDownMaterial } from './material-lockdown';
@@ -14,7 +13,7 @@ import { lockDownMaterial } from './material-lockdown';
 export interface MaterialImportOptions {
   /** The key's ARN as CloudFormation knows it before the import, and where its key policy takes statements. */
   readonly keyArn: string;
-  readonly keyPolicy: { addToResourcePolicy(statement: iam.PolicyStatement): unknown };
+  readonly keyPolicy: KeyPolicyHolder;
   readonly keySpec: kms.KeySpec;
   /** Every material, oldest first, the current one last. */
   readonly materials: KeyMaterial[];
