@@ -30,17 +30,19 @@ export type Plan =
 /**
  * How the list of materials (previous ones, then the current one) changed since the last deployment
  * of the same key: not at all (or only in where materials are read from), by one new material
- * at the end (a rotation), by losing its newest ones (the rollback of a rotation), or otherwise.
+ * at the end (a rotation) or by several (refused: KMS rotates one at a time), by losing its newest ones
+ * (the rollback of a rotation), or otherwise.
  */
-export type MaterialChange = 'none' | 'sources' | 'appended' | 'truncated' | 'other';
+export type MaterialChange = 'none' | 'sources' | 'appended' | 'appended-several' | 'truncated' | 'other';
 
 export function materialChange(props: ImportProperties, oldProps: ImportProperties): MaterialChange {
   const now = materialSources(props).map(sourceKey);
   const before = materialSources(oldProps).map(sourceKey);
+  // False whenever the list is shorter than the prefix, so no length check is needed beside it.
   const startsWith = (list: string[], prefix: string[]) => prefix.every((source, i) => list[i] === source);
   if (now.length === before.length) return startsWith(now, before) ? 'none' : 'sources';
-  if (now.length === before.length + 1 && startsWith(now, before)) return 'appended';
-  if (now.length < before.length && startsWith(before, now)) return 'truncated';
+  if (startsWith(now, before)) return now.length === before.length + 1 ? 'appended' : 'appended-several';
+  if (startsWith(before, now)) return 'truncated';
   return 'other';
 }
 
@@ -56,6 +58,11 @@ export function planImport(request: Request, key: KeyMetadata): Plan {
 
   // One new material at the end: a rotation. The key's state is checked by the rotation itself.
   if (change === 'appended') return { action: 'rotate' };
+  if (change === 'appended-several') {
+    const added = materialSources(props).length - materialSources(oldProps!).length;
+    return { action: 'fail', message: `This deployment adds ${added} materials to KMS key ${keyArn} at once, but a rotation makes one new material current `
+      + 'and KMS cannot rotate in several together. Nothing was imported: add one material per deployment (README: "Rotating the material").' };
+  }
   if (change === 'truncated') {
     // The rollback of a rotation (or a deploy that drops the newest materials): KMS never makes an
     // earlier material current again, and materials cannot leave a key, so there is nothing to do.

@@ -133,6 +133,14 @@ describe('a deploy that adds a new current material rotates the key', () => {
     expect(response.Data).toMatchObject({ KeyMaterialId: idOf(store.get(SECRET_2)!) });
   });
 
+  test('fails with a sentence naming the new material when KMS never reports a current one', async () => {
+    keyHolding(SECRET_ARN);
+    const unnamed = { KeyMetadata: { KeyId: KEY_ARN, KeyState: 'Enabled' as const, ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE' as const } };
+    kms.on(DescribeKeyCommand).callsFakeOnce(describeKey).callsFake(() => unnamed);
+    expect(await failure(update(listing(SECRET_2, [SECRET_ARN]), listing(SECRET_ARN, [])))).toMatch(
+      new RegExp(`still reports it Enabled rather than Enabled with material never expiring and current material ${idOf(store.get(SECRET_2)!)} \\(reported: none\\)\\. `));
+  });
+
   test('a re-sent rotation succeeds without rotating again', async () => {
     keyHolding(SECRET_ARN);
     const event = update(listing(SECRET_2, [SECRET_ARN]), listing(SECRET_ARN, []));
@@ -304,6 +312,18 @@ describe('what KMS refuses becomes a sentence', () => {
       await success(update(deployed, wanted));
     }
     expect(currentId()).toBe(idOf(store.get(SECRET_3)!));
+  });
+
+  test('two new materials in one deploy are refused without a rotation: KMS rotates in one material at a time', async () => {
+    keyHolding(SECRET_ARN);
+    const deployed = listing(SECRET_ARN, []);
+    const wanted = listing(SECRET_3, [SECRET_ARN, SECRET_2]);
+    expect(await failure(update(wanted, deployed))).toBe(`This deployment adds 2 materials to KMS key ${KEY_ARN} at once, but a rotation makes one new material current `
+      + 'and KMS cannot rotate in several together. Nothing was imported: add one material per deployment (README: "Rotating the material").');
+    expect(kmsCalls()).toEqual(['DescribeKey', 'GetParametersForImport']);
+    await success(update(deployed, wanted));
+    expect(kmsCalls()).not.toContain('ImportKeyMaterial');
+    expect(currentId()).toBe(idOf(store.get(SECRET_ARN)!));
   });
 });
 
