@@ -50,7 +50,8 @@ export function planImport(request: Request, key: KeyMetadata): Plan {
   const { props, oldProps } = request;
   const keyArn = props.KeyArn;
   const holdsExpiration = hasExpiration(key, request.expiration);
-  const sameKey = request.requestType === 'Update' && oldProps?.KeyArn === keyArn;
+  // Only an Update (or a renewal, which is one) carries the last deployment's properties.
+  const sameKey = oldProps?.KeyArn === keyArn;
   // A multi-Region replica takes the primary's material, which KMS already associates with the key
   // (KMS documents EXISTING_KEY_MATERIAL for replicas); any other key's first import is KMS's default.
   const importType: ImportType = sameKey || props.Replica === 'true' ? 'EXISTING_KEY_MATERIAL' : undefined;

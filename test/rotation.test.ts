@@ -333,7 +333,9 @@ describe('rollbacks and other paths never wedge', () => {
     await success(update(listing(SECRET_ARN, []), listing(SECRET_2, [SECRET_ARN])));
     expect(kmsCalls()).toEqual(['DescribeKey', 'GetParametersForImport']);
     expect(currentId()).toBe(idOf(store.get(SECRET_2)!));
-    expect(lastLog()).toMatchObject({ outcome: 'succeeded', imported: false, reason: expect.stringMatching(/KMS cannot make an earlier material current again/) as unknown });
+    expect(lastLog()).toMatchObject({ outcome: 'succeeded', imported: false, reason: 'the materials list lost its newest entries (the rollback of a rotation, '
+      + 'or a deploy that removed them); KMS cannot make an earlier material current again, so the key keeps its current material and every earlier one. '
+      + 'Deploy the rotation again to record it (README: "Rotating the material")' });
   });
 
   test('an expiration change re-imports every material, oldest first, each with its description', async () => {
