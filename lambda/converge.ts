@@ -64,8 +64,9 @@ export async function converge(clients: Clients, request: ConvergeRequest, optio
     }
     throw new ImportError(`The expiration ${props.ValidTo} is in the past, so KMS would refuse the import. Move the expiration forward, or use KeyMaterialExpiration.never(), and deploy again.`);
   }
-  // A key the previous deployment did not import into may be new, and may not be visible everywhere yet.
-  const keyMayBeNew = !(requestType === 'Update' && request.oldProps?.KeyArn === props.KeyArn);
+  // A key the previous deployment did not import into may be new, and may not be visible everywhere yet
+  // (only an Update carries the previous deployment's properties).
+  const keyMayBeNew = request.oldProps?.KeyArn !== props.KeyArn;
   const first = await firstRoundTrip(clients, { ...request, expiration, now }, keyMayBeNew, wait);
   if (first.plan.action === 'skip') return result(false, { reason: first.plan.reason, keyMaterialId: first.key.CurrentKeyMaterialId });
   if (first.plan.action === 'fail') throw new ImportError(first.plan.message);

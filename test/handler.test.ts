@@ -63,6 +63,19 @@ describe('Create', () => {
     expect(returned.every((byte) => byte === 0)).toBe(true);
   });
 
+  test('wipes the decoded material once it is imported, and when the import fails', async () => {
+    const nodeCrypto = jest.requireActual<typeof import('node:crypto')>('node:crypto');
+    const handedToCipher: Buffer[] = [];
+    const original = nodeCrypto.publicEncrypt;
+    jest.spyOn(nodeCrypto, 'publicEncrypt').mockImplementation((key, data) => { handedToCipher.push(data as Buffer); return original(key, data); });
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: state.material.toString('base64') });
+    await success(create());
+    kms.on(ImportKeyMaterialCommand).rejects(awsError('IncorrectKeyMaterialException'));
+    await failure(create());
+    expect(handedToCipher).toHaveLength(2);
+    for (const material of handedToCipher) expect(material.every((byte) => byte === 0)).toBe(true);
+  });
+
   test('makes five calls: DescribeKey, the secret read and GetParametersForImport in parallel, the import, one confirming read', async () => {
     let inFlight = 0;
     let peak = 0;

@@ -114,6 +114,7 @@ describe('a deploy that adds a new current material rotates the key', () => {
     expect(currentId()).toBe(idOf(store.get(SECRET_2)!));
     expect(response.Data).toMatchObject({ KeyMaterialId: idOf(store.get(SECRET_2)!) });
     expect(materials.map((m) => m.state)).toEqual(['NON_CURRENT', 'CURRENT']);
+    expect(lastLog()).toEqual({ requestType: 'Update', keyArn: KEY_ARN, outcome: 'succeeded', imported: true });
   });
 
   test('a second rotation keeps both earlier materials', async () => {
