@@ -119,7 +119,8 @@ async function firstRoundTrip(clients: Clients, request: Request, keyMayBeNew: b
       : secret.status === 'rejected' ? ['read-secret', secret.reason] : ['get-parameters', (parameters as PromiseRejectedResult).reason];
     const [step, error] = failure;
     const name = (error as Error | undefined)?.name;
-    const settling = name === 'AccessDeniedException' || (name === 'NotFoundException' && step !== 'read-secret' && keyMayBeNew);
+    // IAM and key policies propagate to every service; a new key to KMS alone (Secrets Manager says ResourceNotFoundException).
+    const settling = name === 'AccessDeniedException' || (name === 'NotFoundException' && keyMayBeNew);
     if (!settling || retry >= CONSISTENCY_RETRY_DELAYS_MS.length) throw toImportError(error, step, props.KeyArn, props.SecretId);
     await wait(CONSISTENCY_RETRY_DELAYS_MS[retry]);
   }

@@ -97,6 +97,15 @@ describe('expiration boundaries, on both sides', () => {
     expect(kms.calls().map((c) => c.args[0].constructor.name)).toEqual(['DescribeKeyCommand']);
   });
 
+  test.each([
+    ['soon', '86400'],
+    ['2592000', 'daily'],
+  ])('a RollingValidity %s / RenewalInterval %s that is not a number of seconds is refused with the sentence, before any call', async (validity, interval) => {
+    expect(await failure(create(props({ RollingValidity: validity, RenewalInterval: interval })))).toBe(
+      `RollingValidity '${validity}' / RenewalInterval '${interval}' are not numbers of seconds. Use KeyMaterialExpiration.rolling(validity).`);
+    expect(kms.calls()).toHaveLength(0);
+  });
+
   test('a ValidTo that is not a date is refused with the sentence, before any call', async () => {
     expect(await failure(create(props({ ValidTo: 'next tuesday' })))).toBe("ValidTo 'next tuesday' is not an ISO-8601 date. Use KeyMaterialExpiration.at(date).");
     expect(kms.calls()).toHaveLength(0);

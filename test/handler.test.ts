@@ -186,6 +186,15 @@ describe('eventual consistency right after the key or the policies were created'
     expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(CONSISTENCY_RETRY_DELAYS_MS.length + 1);
   });
 
+  test.each([
+    ['a missing secret', () => secrets.on(GetSecretValueCommand).rejects(awsError('ResourceNotFoundException')), () => secrets.commandCalls(GetSecretValueCommand)],
+    ['an internal error', () => kms.on(DescribeKeyCommand).rejects(awsError('KMSInternalException')), () => kms.commandCalls(DescribeKeyCommand)],
+  ])('%s on Create is not eventual consistency: it fails at once', async (_name, refuse, calls) => {
+    refuse();
+    await failure(create());
+    expect(calls()).toHaveLength(1);
+  });
+
   test('a NotFoundException on an Update of the same key is not retried: the key is gone', async () => {
     kms.on(DescribeKeyCommand).rejects(notFound());
     expect(await failure(update(props({ ValidTo: inDays(9) }), props()))).toMatch(/^DescribeKey failed .*\(NotFoundException\): the KMS key does not exist/);
