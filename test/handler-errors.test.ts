@@ -112,6 +112,20 @@ test('an unexpected error is replaced by a generic message that carries none of 
   expect(message).toBe(`ImportKeyMaterial failed for KMS key ${KEY_ARN} (TypeError): an unexpected error occurred. Retry the deployment; if it persists, check the key in the KMS console.`);
 });
 
+test('an error with no name is reported as Error, with none of its text; the handler throws an ImportError (the Lambda errorType)', async () => {
+  kms.on(DescribeKeyCommand).rejects(Object.assign(new Error(`boom ${state.material.toString('hex')}`), { name: undefined }));
+  await expect(handler(create())).rejects.toMatchObject({
+    name: 'ImportError',
+    message: `DescribeKey failed for KMS key ${KEY_ARN} (Error): an unexpected error occurred. Retry the deployment; if it persists, check the key in the KMS console.`,
+  });
+});
+
+test('a Secrets Manager error the handler does not know gets the generic sentence, with none of its text', async () => {
+  secrets.on(GetSecretValueCommand).rejects(awsError('BrandNewException', `raw ${state.material.toString('base64')}`));
+  expect(await failure(create())).toBe(`Could not read the key material from secret ${SECRET_ARN} (BrandNewException): `
+    + 'an unexpected error occurred. Check the secret exists and the handler may read it, then retry.');
+});
+
 describe('nothing secret leaves the handler', () => {
   test('console, stdout and stderr carry one JSON line per event, with no material, wrapped material, token or properties', async () => {
     const responses: string[] = [JSON.stringify(await handler(create()))];

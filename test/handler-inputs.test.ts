@@ -106,6 +106,12 @@ describe('expiration boundaries, on both sides', () => {
     expect(kms.calls()).toHaveLength(0);
   });
 
+  test('a rolling validity over 365 days names the expiration it would import', async () => {
+    expect(await failure(create(props({ RollingValidity: String(366 * 86400), RenewalInterval: '86400' })))).toMatch(
+      /^The expiration \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z is more than 365 days away, so KMS would refuse the import\./);
+    expect(kms.calls()).toHaveLength(0);
+  });
+
   test('a ValidTo that is not a date is refused with the sentence, before any call', async () => {
     expect(await failure(create(props({ ValidTo: 'next tuesday' })))).toBe("ValidTo 'next tuesday' is not an ISO-8601 date. Use KeyMaterialExpiration.at(date).");
     expect(kms.calls()).toHaveLength(0);
