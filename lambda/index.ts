@@ -53,7 +53,7 @@ async function onCloudFormationEvent(event: ProviderEvent): Promise<ProviderResp
       // failed Create and for a key that is gone. Shred only a key this resource imported into.
       const shredding = event.ResourceProperties.ShredOnDelete === 'true' && event.PhysicalResourceId === keyArn;
       const shredded = shredding ? await shred(clients, withDefaults(event.ResourceProperties)) : undefined;
-      log({ requestType: 'Delete', keyArn, outcome: 'succeeded', ...(shredded === undefined ? {} : { shreddedMaterials: shredded }) });
+      log({ requestType: 'Delete', keyArn, outcome: 'succeeded', shreddedMaterials: shredded }); // JSON leaves out undefined
       return { PhysicalResourceId: event.PhysicalResourceId ?? keyArn };
     }
     // Create, and Update of the same key or (a replacement, or its rollback) of another key.

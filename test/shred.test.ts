@@ -103,5 +103,6 @@ describe('the handler\'s Delete', () => {
   ])('makes no call %s', async (_name, overrides, physicalId) => {
     await handler(del(overrides, physicalId));
     expect(kmsMock.calls()).toHaveLength(0);
+    expect(JSON.parse(output[output.length - 1])).toEqual({ requestType: 'Delete', keyArn: KEY_ARN, outcome: 'succeeded' });
   });
 });
