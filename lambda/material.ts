@@ -42,8 +42,14 @@ function jsonField(secretString: string, field: string, source: string): string 
   }
   const value = parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>)[field] : undefined;
   if (value === undefined) throw new ImportError(`${source}: the JSON SecretString has no field '${field}'. Add it, or fix jsonField.`);
-  if (typeof value !== 'string') throw new ImportError(`${source}: the field holds a ${Array.isArray(value) ? 'array' : typeof value}, expected a string with the encoded material.`);
+  if (typeof value !== 'string') throw new ImportError(`${source}: the field holds ${jsonKind(value)}, expected a string with the encoded material.`);
   return value;
+}
+
+function jsonKind(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
 function decodeText(text: string, encoding: string, source: string): Buffer {

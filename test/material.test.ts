@@ -45,6 +45,11 @@ describe('decoding the secret value', () => {
     ['a JSON field that is not a string', { SecretString: '{"k":42}' }, { jsonField: 'k' }, `field 'k' of secret ${SECRET}: the field holds a number, expected a string with the encoded material.`],
     ['jsonField on a string that is not JSON', { SecretString: 'abcd' }, { jsonField: 'k' }, `field 'k' of secret ${SECRET}: jsonField is set, but the SecretString is not valid JSON. Store a JSON object, or remove jsonField.`],
     ['jsonField on a binary secret', { SecretBinary: new Uint8Array(4) }, { jsonField: 'k' }, `field 'k' of secret ${SECRET}: jsonField is set, but the secret holds a SecretBinary, not a JSON SecretString. Remove jsonField or store the material as JSON text.`],
+    ['a JSON field holding an array', { SecretString: '{"k":["a"]}' }, { jsonField: 'k' }, `field 'k' of secret ${SECRET}: the field holds an array, expected a string with the encoded material.`],
+    ['a JSON field holding an object', { SecretString: '{"k":{}}' }, { jsonField: 'k' }, `field 'k' of secret ${SECRET}: the field holds an object, expected a string with the encoded material.`],
+    ['a JSON field holding null', { SecretString: '{"k":null}' }, { jsonField: 'k' }, `field 'k' of secret ${SECRET}: the field holds null, expected a string with the encoded material.`],
+    ['jsonField on a JSON null', { SecretString: 'null' }, { jsonField: 'k' }, `field 'k' of secret ${SECRET}: the JSON SecretString has no field 'k'. Add it, or fix jsonField.`],
+    ['a version with neither string nor binary', {}, {}, `secret ${SECRET}: the secret version has neither SecretString nor SecretBinary. Store the key material in it.`],
   ])('%s is refused clearly', (_name, value, where, message) => {
     expect(errorOf(() => decodeSecretValue(value, at(where)))).toBe(message);
   });

@@ -65,6 +65,10 @@ describe('wrapping', () => {
     expect(a.length).toBe(256 + 40);
   });
 
+  test('a wrapping algorithm the handler does not know (a template edited by hand) is refused by name', () => {
+    expect(() => wrapKeyMaterial(randomBytes(32), wrappingKeys.RSA_2048.publicKeyDer, 'RSAES_PKCS1_V1_5')).toThrow('Wrapping algorithm RSAES_PKCS1_V1_5 is not supported.');
+  });
+
   test('material too large for RSA-OAEP under the wrapping key is refused with sizes, not content', () => {
     const { publicKeyDer } = wrappingKeys.RSA_2048;
     expect(() => wrapKeyMaterial(randomBytes(241), publicKeyDer, 'RSAES_OAEP_SHA_256'))
