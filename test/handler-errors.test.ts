@@ -6,6 +6,7 @@ import { DescribeKeyCommand, GetParametersForImportCommand, ImportKeyMaterialCom
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { handler } from '../lambda';
 import { networkCause } from '../lambda/errors';
+import * as plan from '../lambda/plan';
 import { awsError, create, failure, KEY_ARN, kms, output, props, resetHarness, SECRET_ARN, secrets, state, TOKEN, update } from './support/handler-harness';
 import { expectNoLeak } from './support/keys';
 
@@ -124,6 +125,13 @@ test('a Secrets Manager error the handler does not know gets the generic sentenc
   secrets.on(GetSecretValueCommand).rejects(awsError('BrandNewException', `raw ${state.material.toString('base64')}`));
   expect(await failure(create())).toBe(`Could not read the key material from secret ${SECRET_ARN} (BrandNewException): `
     + 'an unexpected error occurred. Check the secret exists and the handler may read it, then retry.');
+});
+
+test('a bug in the handler (an error that is not an ImportError) fails with a generic sentence, logged, without its text', async () => {
+  jest.spyOn(plan, 'planImport').mockImplementation(() => { throw new TypeError(`bug ${state.material.toString('hex')}`); });
+  const message = await failure(create());
+  expect(message).toBe(`The Create of the key material of ${KEY_ARN} failed unexpectedly. Retry the deployment.`);
+  expect(JSON.parse(output.filter((line) => line.startsWith('{')).pop()!)).toEqual({ requestType: 'Create', keyArn: KEY_ARN, outcome: 'failed', reason: message });
 });
 
 describe('nothing secret leaves the handler', () => {
