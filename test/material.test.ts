@@ -41,6 +41,7 @@ describe('decoding the secret value', () => {
     ['a non-base64 string', { SecretString: 'not base64 at all!' }, {}, `secret ${SECRET}: expected base64 (or hex, or PEM), found 18 characters that are not valid in that encoding. Store the material base64-encoded, or as a SecretBinary.`],
     ['an empty string', { SecretString: '' }, {}, `secret ${SECRET}: expected base64 (or hex, or PEM), found an empty string. Store the material base64-encoded, or as a SecretBinary.`],
     ['bad hex', { SecretString: 'abc' }, { encoding: 'HEX' }, `secret ${SECRET}: expected hex (pairs of 0-9a-f), found 3 characters that are not valid in that encoding.`],
+    ['PEM encoding without a PEM block', { SecretString: 'MIIEvQIBADANBgkq' }, { encoding: 'PEM' }, `secret ${SECRET}: encoding is PEM, but no '-----BEGIN' line was found.`],
     ['a missing JSON field', { SecretString: '{"other":"x"}' }, { jsonField: 'k' }, `field 'k' of secret ${SECRET}: the JSON SecretString has no field 'k'. Add it, or fix jsonField.`],
     ['a JSON field that is not a string', { SecretString: '{"k":42}' }, { jsonField: 'k' }, `field 'k' of secret ${SECRET}: the field holds a number, expected a string with the encoded material.`],
     ['jsonField on a string that is not JSON', { SecretString: 'abcd' }, { jsonField: 'k' }, `field 'k' of secret ${SECRET}: jsonField is set, but the SecretString is not valid JSON. Store a JSON object, or remove jsonField.`],
