@@ -21,6 +21,7 @@ describe('decoding the secret value', () => {
     ['SecretBinary (raw bytes)', { SecretBinary: new Uint8Array(material) }, {}],
     ['base64 SecretString', { SecretString: material.toString('base64') }, {}],
     ['base64 with a trailing newline', { SecretString: `${material.toString('base64')}\n` }, {}],
+    ['base64 wrapped in lines', { SecretString: material.toString('base64').replace(/(.{16})/g, '$1\r\n') }, {}],
     ['hex SecretString', { SecretString: material.toString('hex') }, {}],
     ['upper-case hex', { SecretString: material.toString('hex').toUpperCase() }, {}],
     ['JSON field holding base64', { SecretString: JSON.stringify({ k: material.toString('base64') }) }, { jsonField: 'k' }],
@@ -41,6 +42,9 @@ describe('decoding the secret value', () => {
     ['a non-base64 string', { SecretString: 'not base64 at all!' }, {}, `secret ${SECRET}: expected base64 (or hex, or PEM), found 18 characters that are not valid in that encoding. Store the material base64-encoded, or as a SecretBinary.`],
     ['an empty string', { SecretString: '' }, {}, `secret ${SECRET}: expected base64 (or hex, or PEM), found an empty string. Store the material base64-encoded, or as a SecretBinary.`],
     ['bad hex', { SecretString: 'abc' }, { encoding: 'HEX' }, `secret ${SECRET}: expected hex (pairs of 0-9a-f), found 3 characters that are not valid in that encoding.`],
+    ['base64 after a stray character', { SecretString: '*QUJD' }, {}, `secret ${SECRET}: expected base64 (or hex, or PEM), found 5 characters that are not valid in that encoding. Store the material base64-encoded, or as a SecretBinary.`],
+    ['base64 with a dangling character', { SecretString: 'QUJDR' }, {}, `secret ${SECRET}: expected base64 (or hex, or PEM), found 5 characters that are not valid in that encoding. Store the material base64-encoded, or as a SecretBinary.`],
+    ['base64 whose padding hides a dangling character', { SecretString: 'QUJDR==' }, {}, `secret ${SECRET}: expected base64 (or hex, or PEM), found 7 characters that are not valid in that encoding. Store the material base64-encoded, or as a SecretBinary.`],
     ['PEM encoding without a PEM block', { SecretString: 'MIIEvQIBADANBgkq' }, { encoding: 'PEM' }, `secret ${SECRET}: encoding is PEM, but no '-----BEGIN' line was found.`],
     ['a missing JSON field', { SecretString: '{"other":"x"}' }, { jsonField: 'k' }, `field 'k' of secret ${SECRET}: the JSON SecretString has no field 'k'. Add it, or fix jsonField.`],
     ['a JSON field that is not a string', { SecretString: '{"k":42}' }, { jsonField: 'k' }, `field 'k' of secret ${SECRET}: the field holds a number, expected a string with the encoded material.`],
@@ -72,6 +76,10 @@ describe('fitting material to the key spec', () => {
     ['HMAC_512', 129, 'HMAC_512 key material must be 64 to 128 bytes; found 129 bytes.'],
   ])('%s refuses %i bytes', (spec, length, message) => {
     expect(errorOf(() => normaliseMaterial(randomBytes(length), spec))).toBe(message);
+  });
+
+  test('a key spec that takes no imported material (a template edited by hand) is refused by name', () => {
+    expect(errorOf(() => normaliseMaterial(randomBytes(32), 'SM2'))).toBe('Key spec SM2 does not take imported material.');
   });
 
   test.each(['HMAC_224', 'HMAC_256', 'HMAC_384', 'HMAC_512'])('%s accepts its bounds', (spec) => {
