@@ -123,6 +123,8 @@ describe('fitting material to the key spec', () => {
     ['RSA_2048', rsa2048.publicKey.export({ format: 'der', type: 'spki' }), 'RSA_2048 key material must be a private key; found a public key or certificate.'],
     ['RSA_2048', rsa2048.privateKey.export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'x' }), 'RSA_2048 key material is an encrypted PKCS#8 key; store it unencrypted (the secret is what protects it).'],
     ['RSA_2048', randomBytes(1200), 'RSA_2048 key material must be a private key in PEM or DER (PKCS#8, PKCS#1 or SEC1); found 1200 bytes that are neither.'],
+    ['RSA_2048', `-----BEGIN PRIVATE KEY-----\n${randomBytes(48).toString('base64')}\n-----END PRIVATE KEY-----\n`,
+      'RSA_2048 key material holds a PEM block that is not a readable private key (PKCS#1, SEC1 or PKCS#8 expected).'],
     ['SYMMETRIC_DEFAULT', rsa2048.privateKey.export({ format: 'pem', type: 'pkcs8' }), /^SYMMETRIC_DEFAULT key material must be exactly 32 bytes; found \d+ bytes \(it looks like a PEM key, which fits RSA or ECC key specs only\)\.$/],
   ])('%s refuses the wrong key with a message naming both', (spec, stored, message) => {
     const text = errorOf(() => normaliseMaterial(Buffer.from(stored as Buffer), spec));
