@@ -162,5 +162,5 @@ function describeKeyType(key: KeyObject): string {
   const details = key.asymmetricKeyDetails;
   if (key.asymmetricKeyType === 'rsa') return `a ${details?.modulusLength}-bit RSA key`;
   if (key.asymmetricKeyType === 'ec') return `an EC key on curve ${CURVE_NAMES[details?.namedCurve ?? ''] ?? details?.namedCurve}`;
-  return `a ${key.asymmetricKeyType} key`;
+  return `a key of type ${key.asymmetricKeyType}`;
 }
