@@ -341,6 +341,10 @@ describe('rollbacks and other paths never wedge', () => {
 
   test('an expiration change re-imports every material, oldest first, each with its description', async () => {
     keyHolding(SECRET_ARN, SECRET_2);
+    const nodeCrypto = jest.requireActual<typeof import('node:crypto')>('node:crypto');
+    const handedToCipher: Buffer[] = [];
+    const original = nodeCrypto.publicEncrypt;
+    jest.spyOn(nodeCrypto, 'publicEncrypt').mockImplementation((key, data) => { handedToCipher.push(data as Buffer); return original(key, data); });
     const validTo = inDays(90);
     const response = await success(update(listing(SECRET_2, [SECRET_ARN], { ValidTo: validTo }), listing(SECRET_2, [SECRET_ARN])));
     expect(response.Data).toMatchObject({ KeyMaterialId: idOf(store.get(SECRET_2)!) });
@@ -350,6 +354,9 @@ describe('rollbacks and other paths never wedge', () => {
     ]);
     expect(materials.map((m) => m.validTo?.toISOString().replace('.000Z', 'Z'))).toEqual([validTo, validTo]);
     expect(kmsCalls()).not.toContain('ListKeyRotations');
+    // Each decoded material is wiped once imported.
+    expect(handedToCipher).toHaveLength(2);
+    for (const material of handedToCipher) expect(material.every((byte) => byte === 0)).toBe(true);
   });
 
   test('a scheduled renewal of a rolling rotated key re-imports every material with the new ValidTo', async () => {
