@@ -302,6 +302,18 @@ describe('Update converges instead of blindly re-importing', () => {
     expect(state.key.KeyState).toBe('Enabled');
   });
 
+  test('material whose expiration is this very millisecond counts as expired, not deleted', async () => {
+    const now = Date.UTC(2026, 10, 27, 3, 0, 0);
+    jest.useFakeTimers({ now, doNotFake: ['nextTick', 'setImmediate'] });
+    try {
+      state.key = { KeyId: KEY_ARN, KeyState: 'PendingImport' };
+      await handler(update(props({ ValidTo: new Date(now + 30 * 86_400_000).toISOString() }), props({ ValidTo: new Date(now).toISOString() })));
+      expect(importInput()).toMatchObject({ ImportType: 'EXISTING_KEY_MATERIAL' });
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   test('material someone deleted (PendingImport before its expiration) is not brought back by a deploy', async () => {
     state.key = { KeyId: KEY_ARN, KeyState: 'PendingImport' };
     await handler(update(props({ ValidTo: inDays(60) }), props({ ValidTo: inDays(30) })));
