@@ -6,6 +6,7 @@
 import { DescribeKeyCommand, DescribeKeyCommandInput, ImportKeyMaterialCommand, ImportKeyMaterialCommandInput } from '@aws-sdk/client-kms';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { handler } from '../lambda';
+import * as plan from '../lambda/plan';
 import { ImportProperties } from '../lib/contract';
 import { awsError, create, holding, KEY_ARN, kms, output, props, resetHarness, secrets, state, update } from './support/handler-harness';
 import { parseLog } from './support/template';
@@ -100,6 +101,12 @@ describe('scheduled renewal', () => {
     expect(peak).toBe(4);
   });
 
+  test('a bug while renewing a key (an error that is not an ImportError) is logged with a generic reason, none of its text', async () => {
+    jest.spyOn(plan, 'planImport').mockImplementation(() => { throw new TypeError(`bug ${state.material.toString('hex')}`); });
+    await expect(handler({ ImportedKmsKeyRenewal: [rolling()] })).rejects.toThrow(`Renewing the material of 1 of 1 rolling keys failed (${KEY_ARN}); `);
+    expect(output.map(parseLog).find((l) => l.outcome === 'failed')).toEqual({ requestType: 'Renewal', keyArn: KEY_ARN, outcome: 'failed', reason: 'the renewal failed unexpectedly.' });
+  });
+
   test('a failing key does not stop the others; the run fails with one sentence and a RenewalFailures metric', async () => {
     secrets.on(GetSecretValueCommand, { SecretId: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:revoked-AbCdEf' }).rejects(awsError('ResourceNotFoundException'));
     process.env.AWS_LAMBDA_FUNCTION_NAME = 'stack-ImportedKmsKeyProviderHandler';
@@ -110,7 +117,9 @@ describe('scheduled renewal', () => {
     delete process.env.AWS_LAMBDA_FUNCTION_NAME;
     expect(imports().map((i) => i.KeyId).sort()).toEqual([KEY_ARN, keyArn(3)].sort());
     const lines = output.map(parseLog);
-    expect(lines.find((l) => l.outcome === 'failed')).toMatchObject({ keyArn: keyArn(2), reason: expect.stringMatching(/\(ResourceNotFoundException\): the secret .* does not exist/) as unknown });
+    expect(lines.find((l) => l.outcome === 'failed')).toEqual({
+      requestType: 'Renewal', keyArn: keyArn(2), outcome: 'failed', reason: expect.stringMatching(/\(ResourceNotFoundException\): the secret .* does not exist/) as unknown,
+    });
     expect(lines.find((l) => l._aws)).toEqual({
       _aws: { Timestamp: NOW.getTime(), CloudWatchMetrics: [{ Namespace: 'ImportedKmsKey', Dimensions: [['FunctionName']], Metrics: [{ Name: 'RenewalFailures', Unit: 'Count' }] }] },
       FunctionName: 'stack-ImportedKmsKeyProviderHandler', RenewalFailures: 1, requestType: 'Renewal', renewed: 2, unchanged: 0,
