@@ -103,7 +103,7 @@ describe('scheduled renewal', () => {
 
   test('a bug while renewing a key (an error that is not an ImportError) is logged with a generic reason, none of its text', async () => {
     jest.spyOn(plan, 'planImport').mockImplementation(() => { throw new TypeError(`bug ${state.material.toString('hex')}`); });
-    await expect(handler({ ImportedKmsKeyRenewal: [rolling()] })).rejects.toThrow(`Renewing the material of 1 of 1 rolling keys failed (${KEY_ARN}); `);
+    await expect(handler({ ImportedKmsKeyRenewal: [rolling(), rolling({ KeyArn: keyArn(2) })] })).rejects.toThrow(`Renewing the material of 2 of 2 rolling keys failed (${KEY_ARN}, ${keyArn(2)}); `);
     expect(output.map(parseLog).find((l) => l.outcome === 'failed')).toEqual({ requestType: 'Renewal', keyArn: KEY_ARN, outcome: 'failed', reason: 'the renewal failed unexpectedly.' });
   });
 
