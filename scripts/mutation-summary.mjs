@@ -4,8 +4,9 @@
  * Score as StrykerJS counts it: (killed + timed out) / (all but compile errors and ignored).
  */
 import { readFileSync } from 'node:fs';
+import { RESULTS_FILE } from './stryker-results-log.mjs';
 
-const results = readFileSync(process.argv[2] ?? 'reports/mutation/results.jsonl', 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line));
+const results = readFileSync(process.argv[2] ?? RESULTS_FILE, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line));
 const DETECTED = ['Killed', 'Timeout'];
 const UNDETECTED = ['Survived', 'NoCoverage'];
 const rows = new Map();

@@ -8,7 +8,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { handler } from '../lambda';
 import { CONSISTENCY_RETRY_DELAYS_MS, IMPORT_RETRY_DELAYS_MS, READY_RETRY_DELAYS_MS } from '../lambda/retry';
 import {
-  awsError, create, failure, holding, inDays, KEY_ARN, kms, kmsCalls, MATERIAL_ID, OTHER_KEY_ARN, output, props, resetHarness,
+  awsError, create, failure, holding, inDays, KEY_ARN, kms, kmsCalls, MATERIAL_ID, OTHER_KEY_ARN, output, props, recordCipherInputs, resetHarness,
   SECRET_ARN, secrets, state, success, TOKEN, unwrapSentMaterial, update, wrapping,
 } from './support/handler-harness';
 import { symmetricMaterial, wrappingKeyPair } from './support/keys';
@@ -64,10 +64,7 @@ describe('Create', () => {
   });
 
   test('wipes the decoded material once it is imported, and when the import fails', async () => {
-    const nodeCrypto = jest.requireActual<typeof import('node:crypto')>('node:crypto');
-    const handedToCipher: Buffer[] = [];
-    const original = nodeCrypto.publicEncrypt;
-    jest.spyOn(nodeCrypto, 'publicEncrypt').mockImplementation((key, data) => { handedToCipher.push(data as Buffer); return original(key, data); });
+    const handedToCipher = recordCipherInputs();
     secrets.on(GetSecretValueCommand).resolves({ SecretString: state.material.toString('base64') });
     await success(create());
     kms.on(ImportKeyMaterialCommand).rejects(awsError('IncorrectKeyMaterialException'));

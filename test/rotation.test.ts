@@ -21,7 +21,7 @@ import { parseLog, resourcesOf } from './support/template';
 import { handler } from '../lambda';
 import { symmetricMaterial, expectNoLeak } from './support/keys';
 import {
-  awsError, create, failure, inDays, KEY_ARN, kms, kmsCalls, output, props, resetHarness, SECRET_ARN, secrets, success, unwrapSentMaterial, update,
+  awsError, create, failure, inDays, KEY_ARN, kms, kmsCalls, output, props, recordCipherInputs, resetHarness, SECRET_ARN, secrets, success, unwrapSentMaterial, update,
 } from './support/handler-harness';
 
 const SECRET_2 = SECRET_ARN.replace('kms-material', 'kms-material-2');
@@ -341,10 +341,7 @@ describe('rollbacks and other paths never wedge', () => {
 
   test('an expiration change re-imports every material, oldest first, each with its description', async () => {
     keyHolding(SECRET_ARN, SECRET_2);
-    const nodeCrypto = jest.requireActual<typeof import('node:crypto')>('node:crypto');
-    const handedToCipher: Buffer[] = [];
-    const original = nodeCrypto.publicEncrypt;
-    jest.spyOn(nodeCrypto, 'publicEncrypt').mockImplementation((key, data) => { handedToCipher.push(data as Buffer); return original(key, data); });
+    const handedToCipher = recordCipherInputs();
     const validTo = inDays(90);
     const response = await success(update(listing(SECRET_2, [SECRET_ARN], { ValidTo: validTo }), listing(SECRET_2, [SECRET_ARN])));
     expect(response.Data).toMatchObject({ KeyMaterialId: idOf(store.get(SECRET_2)!) });
