@@ -1,12 +1,14 @@
 /**
  * Prints the mutation score per file, and every survivor, from reports/mutation/results.jsonl
  * (written by scripts/stryker-results-log.mjs), also for a run that was stopped before its end.
+ * Several files (runs over different files, e.g. lib/ then lambda/) are read as one run.
  * Score as StrykerJS counts it: (killed + timed out) / (all but compile errors and ignored).
  */
 import { readFileSync } from 'node:fs';
 import { RESULTS_FILE } from './stryker-results-log.mjs';
 
-const results = readFileSync(process.argv[2] ?? RESULTS_FILE, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line));
+const files = process.argv.length > 2 ? process.argv.slice(2) : [RESULTS_FILE];
+const results = files.flatMap((file) => readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line)));
 const DETECTED = ['Killed', 'Timeout'];
 const UNDETECTED = ['Survived', 'NoCoverage'];
 const rows = new Map();

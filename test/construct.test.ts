@@ -49,6 +49,19 @@ describe('the key', () => {
       TargetKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^KeyImport'), 'KeyArn'] },
     });
   });
+
+  test('takes more aliases like kms.Key: the first keeps its id, each later one is named after its alias', () => {
+    const stack = newStack();
+    const key = importedKey(stack, 'Key', { alias: 'alias/payments' });
+    key.addAlias('alias/billing');
+    key.addAlias('alias/refunds');
+    const aliases = Template.fromStack(stack).findResources('AWS::KMS::Alias') as Record<string, CfnResource>;
+    expect(Object.fromEntries(Object.entries(aliases).map(([id, r]) => [id.replace(/[0-9A-F]{8}$/, ''), r.Properties.AliasName]))).toEqual({
+      KeyAlias: 'alias/payments',
+      KeyAliasaliasbilling: 'alias/billing',
+      KeyAliasaliasrefunds: 'alias/refunds',
+    });
+  });
 });
 
 describe('the import custom resource', () => {

@@ -58,10 +58,11 @@ function useKeyPerArn(initial: Date): (keyArn: string) => Date {
 }
 
 describe('scheduled renewal', () => {
-  test('re-imports every listed key, even one renewed an hour ago, and returns a summary', async () => {
+  test('re-imports every listed key, even one renewed an hour ago, returns a summary and logs the metric (function "unknown" outside Lambda)', async () => {
     useKeyPerArn(new Date(NOW.getTime() + 30 * DAY - 3600_000));
     const summary = await handler({ ImportedKmsKeyRenewal: [rolling(), rolling({ KeyArn: keyArn(2) })] });
     expect(summary).toEqual({ renewed: 2, unchanged: 0, failed: 0 });
+    expect(output.map(parseLog).find((l) => l._aws)).toMatchObject({ FunctionName: 'unknown', RenewalFailures: 0 });
     expect(output.map(parseLog).filter((l) => l.keyArn)).toEqual([
       { requestType: 'Renewal', keyArn: KEY_ARN, outcome: 'renewed' },
       { requestType: 'Renewal', keyArn: keyArn(2), outcome: 'renewed' },
