@@ -48,7 +48,6 @@ export abstract class ImportedKeyBase extends Resource implements kms.IKey {
   public abstract readonly grants: kms.KeyGrants;
   /** When the key's imported material expires. */
   public abstract readonly expiration: KeyMaterialExpiration;
-  private aliasCount = 0;
 
   /** A reference to this key, resolving once the material was imported. */
   public get keyRef(): kms.KeyReference {
@@ -57,8 +56,7 @@ export abstract class ImportedKeyBase extends Resource implements kms.IKey {
 
   /** Defines an alias for the key; it is created after the material was imported. */
   public addAlias(aliasName: string): kms.Alias {
-    const id = this.aliasCount === 0 ? 'Alias' : `Alias${aliasName}`;
-    this.aliasCount++;
+    const id = this.node.tryFindChild('Alias') ? `Alias${aliasName}` : 'Alias';
     return new kms.Alias(this, id, { aliasName, targetKey: this });
   }
 
