@@ -6,6 +6,6 @@ module.exports = {
   reporters: ['default'],
   testMatch: [
     '**/test/handler*.test.ts', '**/test/material.test.ts', '**/test/wrap.test.ts', '**/test/construct.test.ts',
-    '**/test/expiration.test.ts', '**/test/shred.test.ts', '**/test/rotation.test.ts', '**/test/replica.test.ts', '**/test/lockdown.test.ts', '**/test/key-policy-simulation.test.ts',
+    '**/test/expiration.test.ts', '**/test/shred.test.ts', '**/test/rotation.test.ts', '**/test/replica.test.ts', '**/test/lockdown.test.ts', '**/test/key-policy-simulation.test.ts', '**/test/policy-size.test.ts',
   ],
 };

@@ -60,6 +60,14 @@ test('an owned secret gets a resource policy: Deny GetSecretValue to all but the
   });
 });
 
+test('with no principals named, only the handler reads, and only the account root and the deploy role change the lock', () => {
+  const { resources, handler } = lockedStack({});
+  const policy = secretPolicy(resources);
+  const [readers, administrators] = (policy.Statement as { Condition: { ArnNotLike: { 'aws:PrincipalArn': string[] } } }[]).map((s) => s.Condition.ArnNotLike['aws:PrincipalArn']);
+  expect(readers).toEqual([handler]);
+  expect(administrators).toEqual([`arn:aws:iam::${ACCOUNT}:root`, DEPLOY_ROLE]);
+});
+
 describe('the Deny logic, evaluated with IAM semantics', () => {
   const { resources, handler } = lockedStack();
   const policy = secretPolicy(resources);
