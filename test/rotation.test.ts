@@ -14,7 +14,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { KeySpec } from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ImportedKmsKey, ImportedKmsKeyProps, KeyMaterial } from '../lib';
-import { IMPORT_RESOURCE_TYPE, ImportProperties, MaterialSource } from '../lib/contract';
+import { IMPORT_RESOURCE_TYPE, ImportProperties, MaterialSource, materialDescription } from '../lib/contract';
 import { decide, resolvePolicy, roleArn } from './support/policy-simulator';
 import { importedKey, materialSecret, newStack } from './support/stacks';
 import { parseLog, resourcesOf } from './support/template';
@@ -389,6 +389,11 @@ describe('rollbacks and other paths never wedge', () => {
     await success(event);
     expect(rotations).toBe(rotated);
     expect(materials).toHaveLength(3);
+  });
+
+  test('each material is described by its secret, JSON field and stage; characters KMS refuses become _, and it stops at 256', () => {
+    expect(materialDescription({ SecretId: SECRET_ARN, JsonField: 'keys.prod#1', VersionStage: 'AWSPREVIOUS' })).toBe(`secret ${SECRET_ARN} field keys.prod_1 stage AWSPREVIOUS`);
+    expect(materialDescription({ SecretId: `arn:aws:secretsmanager:eu-west-1:111122223333:secret:${'n'.repeat(300)}` })).toHaveLength(256);
   });
 
   test('nothing the handler writes holds a material', async () => {
