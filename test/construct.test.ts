@@ -1,3 +1,5 @@
+import fs from 'fs';
+import * as path from 'path';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -114,6 +116,16 @@ describe('the import custom resource', () => {
       + 'all keys of a stack share one handler, so give them the same handlerRuntime.');
     expect(() => importedKey(newStack(), 'D', { handlerRuntime: lambda.Runtime.PYTHON_3_13 })).toThrow(
       'ImportedKmsKey: handlerRuntime must be a Node.js runtime; got python3.13.');
+  });
+
+  test('a missing handler bundle (a source checkout that was never built) is named with the command that builds it', () => {
+    const exists = fs.existsSync;
+    jest.spyOn(fs, 'existsSync').mockImplementation((file) => !String(file).endsWith(path.join('assets', 'import-handler', 'index.js')) && exists(file));
+    try {
+      expect(() => importedKey(newStack(), 'Key')).toThrow(/^ImportedKmsKey: the import handler bundle is missing at .*; run 'npm run bundle' \(a published package ships it\)\.$/);
+    } finally {
+      jest.restoreAllMocks();
+    }
   });
 
   test('keys in two stacks get one provider each', () => {

@@ -11,7 +11,7 @@ import { KeyMaterialExpiration } from '../lib';
 import { IMPORT_RESOURCE_TYPE } from '../lib/contract';
 import { resolveWorstCase } from './support/iam-size';
 import { importedKey, newStack } from './support/stacks';
-import { resourcesOf } from './support/template';
+import { CfnResource, resourcesOf } from './support/template';
 
 const inDays = (days: number) => new Date(Math.floor(Date.now() / 1000) * 1000 + days * 86_400_000);
 const rolling30 = () => KeyMaterialExpiration.rolling(Duration.days(30));
@@ -146,6 +146,19 @@ describe('monitoring helpers', () => {
       Dimensions: [{ Name: 'KeyId', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^KeyImport'), 'KeyId'] } }],
       AlarmActions: [{ Ref: Match.stringLikeRegexp('^Pager') }],
     });
+  });
+
+  test('the alarm says which key expires within what, and what to do; a description of the user\'s own wins', () => {
+    const stack = newStack();
+    const key = importedKey(stack, 'Key', { expiration: KeyMaterialExpiration.at(inDays(90)) });
+    key.addMaterialExpirationAlarm('Expiry');
+    key.addMaterialExpirationAlarm('Paging', { alarmDescription: 'Page the key custodians' });
+    const alarms = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm')) as CfnResource[];
+    expect(alarms.map((a) => a.Properties.AlarmDescription)).toEqual([
+      'The imported key material of TestStack/Key expires within 30 days (or KMS reports no expiration: it may have expired). '
+        + 'Move the expiration forward and deploy, or check the renewal schedule.',
+      'Page the key custodians',
+    ]);
   });
 
   test('a rolling alarm threshold not shorter than the validity is refused', () => {

@@ -5,7 +5,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, LegacyStackSynthesizer, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -140,6 +140,30 @@ test('a secret of another stack is treated like an imported one (no cross-stack 
   Template.fromStack(secrets).resourceCountIs('AWS::SecretsManager::ResourcePolicy', 0);
   expect(Annotations.fromStack(keys).findInfo('/Keys/Key', Match.stringLikeRegexp('not owned by this stack'))).toHaveLength(1);
   app.synth();
+});
+
+test('a stack without the default synthesizer gets a warning: its deploy role is unknown, so only root administers the lock', () => {
+  const stack = new Stack(new App(), 'Legacy', { env: { account: ACCOUNT, region: REGION }, synthesizer: new LegacyStackSynthesizer() });
+  new ImportedKmsKey(stack, 'Key', { keyMaterial: KeyMaterial.fromSecret(new secretsmanager.Secret(stack, 'Material'), { lockdown: {} }) });
+  const [warning] = Annotations.fromStack(stack).findWarning('/Legacy/Key', Match.anyValue());
+  expect(warning.entry.data).toBe('The stack does not use the default synthesizer, so its CloudFormation execution role is unknown: '
+    + 'name the role that deploys this stack in lockdown.policyAdministratorArns, or later updates cannot change the secret\'s policy. [ack: imported-kms-key:lockdown-deploy-role]');
+  const [, administrators] = (secretPolicy(resourcesOf(Template.fromStack(stack))).Statement as { Condition: { ArnNotLike: { 'aws:PrincipalArn': string[] } } }[])
+    .map((s) => s.Condition.ArnNotLike['aws:PrincipalArn']);
+  expect(administrators).toEqual([`arn:aws:iam::${ACCOUNT}:root`]);
+});
+
+test.each([
+  ['an imported key', (s: Stack) => kms.Key.fromKeyArn(s, 'Imported', `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`), 'prod/payments/kms-material'],
+  ['a generated secret name', (s: Stack) => new kms.Key(s, 'SecretKey'), undefined],
+])('a secret encrypted with a key this construct cannot narrow (%s) gets an info, and the key policy is left alone', (_name, encryptionKey, secretName) => {
+  const stack = newStack();
+  const key = encryptionKey(stack);
+  const secret = new secretsmanager.Secret(stack, 'Material', { secretName, encryptionKey: key });
+  new ImportedKmsKey(stack, 'Key', { keyMaterial: KeyMaterial.fromSecret(secret, { lockdown: {} }) });
+  expect(Annotations.fromStack(stack).findInfo('/TestStack/Key', 'The material\'s secret is encrypted with a KMS key this construct cannot narrow (imported, in another stack, '
+    + 'or the secret has a generated name): the secret\'s lock still applies, but make sure that key\'s policy does not let others decrypt the secret outside Secrets Manager.')).toHaveLength(1);
+  expect(JSON.stringify(Template.fromStack(stack).toJSON())).not.toContain('DenyDecryptingKeyMaterialSecret');
 });
 
 test('no lockdown, no policy', () => {
