@@ -96,7 +96,7 @@ describe('the import custom resource', () => {
     Template.fromStack(stack).hasResourceProperties(IMPORT_RESOURCE_TYPE, { KeySpec: 'HMAC_256', WrappingKeySpec: 'RSA_2048', WrappingAlgorithm: 'RSAES_OAEP_SHA_1' });
   });
 
-  test('three keys share one handler function and one provider', () => {
+  test('three keys share one handler function (its logs kept a year) and one provider', () => {
     const stack = newStack();
     for (const id of ['A', 'B', 'C']) importedKey(stack, id);
     const template = Template.fromStack(stack);
@@ -104,6 +104,8 @@ describe('the import custom resource', () => {
     template.resourceCountIs('AWS::Lambda::Function', 2); // the import handler + the Provider framework's onEvent
     template.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs24.x', Handler: 'index.handler' });
     template.resourceCountIs('AWS::IAM::ManagedPolicy', 1);
+    const logGroups = Object.entries(template.findResources('AWS::Logs::LogGroup') as Record<string, CfnResource>);
+    expect(logGroups.filter(([id]) => id.startsWith('ImportedKmsKeyProviderHandlerLogs')).map(([, r]) => r.Properties)).toEqual([{ RetentionInDays: 365 }]);
   });
 
   test('the handler runtime can be chosen, and keys of a stack must agree on it', () => {
