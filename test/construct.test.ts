@@ -96,7 +96,7 @@ describe('the import custom resource', () => {
     Template.fromStack(stack).hasResourceProperties(IMPORT_RESOURCE_TYPE, { KeySpec: 'HMAC_256', WrappingKeySpec: 'RSA_2048', WrappingAlgorithm: 'RSAES_OAEP_SHA_1' });
   });
 
-  test('three keys share one handler function (its logs kept a year) and one provider', () => {
+  test('three keys share one handler function and one provider', () => {
     const stack = newStack();
     for (const id of ['A', 'B', 'C']) importedKey(stack, id);
     const template = Template.fromStack(stack);
@@ -104,8 +104,23 @@ describe('the import custom resource', () => {
     template.resourceCountIs('AWS::Lambda::Function', 2); // the import handler + the Provider framework's onEvent
     template.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs24.x', Handler: 'index.handler' });
     template.resourceCountIs('AWS::IAM::ManagedPolicy', 1);
-    const logGroups = Object.entries(template.findResources('AWS::Logs::LogGroup') as Record<string, CfnResource>);
-    expect(logGroups.filter(([id]) => id.startsWith('ImportedKmsKeyProviderHandlerLogs')).map(([, r]) => r.Properties)).toEqual([{ RetentionInDays: 365 }]);
+  });
+
+  test('the handler is an arm64 function of 256 MB with JSON logs, and the framework has its own described role; both keep their logs a year', () => {
+    const stack = newStack();
+    importedKey(stack, 'Key');
+    const template = Template.fromStack(stack);
+    const propertiesOf = (type: string, idPrefix: string) => Object.entries(template.findResources(type) as Record<string, CfnResource>)
+      .filter(([id]) => id.startsWith(idPrefix)).map(([, r]) => r.Properties);
+    expect(propertiesOf('AWS::Lambda::Function', 'ImportedKmsKeyProviderHandler')).toEqual([expect.objectContaining({
+      Description: 'ImportedKmsKey: imports key material from Secrets Manager into KMS', Architectures: ['arm64'], MemorySize: 256, Timeout: 600,
+      LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: expect.stringMatching(/^ImportedKmsKeyProviderHandlerLogs/) as unknown } },
+    })]);
+    expect(propertiesOf('AWS::IAM::Role', 'ImportedKmsKeyProviderFrameworkRole')).toEqual([{
+      Description: 'Custom-resource provider framework of ImportedKmsKey',
+      AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'lambda.amazonaws.com' } }] },
+    }]);
+    for (const logs of ['ImportedKmsKeyProviderHandlerLogs', 'ImportedKmsKeyProviderFrameworkLogs']) expect(propertiesOf('AWS::Logs::LogGroup', logs)).toEqual([{ RetentionInDays: 365 }]);
   });
 
   test('the handler runtime can be chosen, and keys of a stack must agree on it', () => {

@@ -157,6 +157,7 @@ test('a stack without the default synthesizer gets a warning: its deploy role is
 test.each([
   ['an imported key', (s: Stack) => kms.Key.fromKeyArn(s, 'Imported', `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`), 'prod/payments/kms-material'],
   ['a generated secret name', (s: Stack) => new kms.Key(s, 'SecretKey'), undefined],
+  ['a key of another stack', (s: Stack) => new kms.Key(new Stack(s.node.root as App, 'Keys', { env: { account: ACCOUNT, region: REGION } }), 'SecretKey'), 'prod/payments/kms-material'],
 ])('a secret encrypted with a key this construct cannot narrow (%s) gets an info, and the key policy is left alone', (_name, encryptionKey, secretName) => {
   const stack = newStack();
   const key = encryptionKey(stack);
@@ -164,7 +165,7 @@ test.each([
   new ImportedKmsKey(stack, 'Key', { keyMaterial: KeyMaterial.fromSecret(secret, { lockdown: {} }) });
   expect(Annotations.fromStack(stack).findInfo('/TestStack/Key', 'The material\'s secret is encrypted with a KMS key this construct cannot narrow (imported, in another stack, '
     + 'or the secret has a generated name): the secret\'s lock still applies, but make sure that key\'s policy does not let others decrypt the secret outside Secrets Manager.')).toHaveLength(1);
-  expect(JSON.stringify(Template.fromStack(stack).toJSON())).not.toContain('DenyDecryptingKeyMaterialSecret');
+  for (const owner of new Set([stack, Stack.of(key)])) expect(JSON.stringify(Template.fromStack(owner).toJSON())).not.toContain('DenyDecryptingKeyMaterialSecret');
 });
 
 test('no lockdown, no policy', () => {
