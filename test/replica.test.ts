@@ -103,6 +103,15 @@ describe('what the construct refuses, with a sentence', () => {
       'ImportedKmsReplicaKey Replica/Replica: the primary key Primary/Key is not multi-Region; create it with multiRegion: true (a key cannot become multi-Region after its creation).');
   });
 
+  test('a wrapping that cannot carry the key spec, named with the replica', () => {
+    const stack = new Stack(new App(), 'Replica', { env: { account: ACCOUNT, region: 'eu-west-1' } });
+    expect(() => new ImportedKmsReplicaKey(stack, 'Replica', {
+      primaryKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab',
+      keyMaterial: KeyMaterial.fromSecret(secretsmanager.Secret.fromSecretNameV2(stack, 'S', 'eu-copy')),
+      keySpec: kms.KeySpec.RSA_2048, wrappingAlgorithm: WrappingAlgorithm.RSAES_OAEP_SHA_256,
+    })).toThrow(/^ImportedKmsReplicaKey Replica\/Replica: .*RSA_AES_KEY_WRAP_SHA/);
+  });
+
   test('both or neither of primaryKey and primaryKeyArn', () => {
     const { replicaStack, primary } = twoRegions();
     expect(() => new ImportedKmsReplicaKey(replicaStack, 'A', {})).toThrow(/give exactly one of primaryKey .* and primaryKeyArn/);
