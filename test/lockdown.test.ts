@@ -30,6 +30,10 @@ function lockedStack(lockdown: MaterialLockdown = { breakGlassPrincipalArns: [BR
   return { stack, template, resources, handler };
 }
 
+/** The principals each statement of the lock exempts: [readers, administrators]. */
+const lockPrincipals = (policy: unknown) =>
+  (policy as { Statement: { Condition: { ArnNotLike: { 'aws:PrincipalArn': string[] } } }[] }).Statement.map((s) => s.Condition.ArnNotLike['aws:PrincipalArn']);
+
 /** The secret's resource policy with references resolved. */
 function secretPolicy(resources: CfnResources) {
   const [policy] = Object.values(resources).filter((r) => r.Type === 'AWS::SecretsManager::ResourcePolicy');
@@ -64,7 +68,7 @@ test('with no principals named, only the handler reads, and only the account roo
   const { stack, resources, handler } = lockedStack({});
   expect(Annotations.fromStack(stack).findInfo('*', Match.anyValue())).toEqual([]); // a secret without its own KMS key: nothing to narrow
   const policy = secretPolicy(resources);
-  const [readers, administrators] = (policy.Statement as { Condition: { ArnNotLike: { 'aws:PrincipalArn': string[] } } }[]).map((s) => s.Condition.ArnNotLike['aws:PrincipalArn']);
+  const [readers, administrators] = lockPrincipals(policy);
   expect(readers).toEqual([handler]);
   expect(administrators).toEqual([`arn:aws:iam::${ACCOUNT}:root`, DEPLOY_ROLE]);
 });
@@ -149,8 +153,7 @@ test('a stack without the default synthesizer gets a warning: its deploy role is
   const [warning] = Annotations.fromStack(stack).findWarning('/Legacy/Key', Match.anyValue());
   expect(warning.entry.data).toBe('The stack does not use the default synthesizer, so its CloudFormation execution role is unknown: '
     + 'name the role that deploys this stack in lockdown.policyAdministratorArns, or later updates cannot change the secret\'s policy. [ack: imported-kms-key:lockdown-deploy-role]');
-  const [, administrators] = (secretPolicy(resourcesOf(Template.fromStack(stack))).Statement as { Condition: { ArnNotLike: { 'aws:PrincipalArn': string[] } } }[])
-    .map((s) => s.Condition.ArnNotLike['aws:PrincipalArn']);
+  const [, administrators] = lockPrincipals(secretPolicy(resourcesOf(Template.fromStack(stack))));
   expect(administrators).toEqual([`arn:aws:iam::${ACCOUNT}:root`]);
 });
 

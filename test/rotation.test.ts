@@ -436,7 +436,7 @@ describe('at synth time', () => {
     for (const [id, expected] of [['Key', 'Allowed'], ['Single', 'ImplicitlyDenied']] as const) {
       const keyResource = Object.entries(all).find(([rid, r]) => r.Type === 'AWS::KMS::Key' && rid.startsWith(id))![1];
       const policy = resolvePolicy(keyResource.Properties.KeyPolicy);
-      expect((policy.Statement as { Sid?: string }[]).some((s) => s.Sid === 'AllowImportedKmsKeyHandlerRotate')).toBe(expected === 'Allowed');
+      expect((policy as { Statement: { Sid?: string }[] }).Statement.some((s) => s.Sid === 'AllowImportedKmsKeyHandlerRotate')).toBe(expected === 'Allowed');
       for (const action of ['kms:RotateKeyOnDemand', 'kms:ListKeyRotations']) {
         expect(await decide(policy, { principal: handlerRole, action, resource: key })).toBe(expected);
       }

@@ -32,7 +32,7 @@ describe('at synth time', () => {
     for (const [id, expected] of [['Shredded', 'Allowed'], ['Kept', 'ImplicitlyDenied']] as const) {
       const keyResource = Object.entries(resources).find(([rid, r]) => r.Type === 'AWS::KMS::Key' && rid.startsWith(id))![1];
       const policy = resolvePolicy(keyResource.Properties.KeyPolicy);
-      expect((policy.Statement as { Sid?: string }[]).some((s) => s.Sid === 'AllowImportedKmsKeyHandlerShred')).toBe(expected === 'Allowed');
+      expect((policy as { Statement: { Sid?: string }[] }).Statement.some((s) => s.Sid === 'AllowImportedKmsKeyHandlerShred')).toBe(expected === 'Allowed');
       for (const action of ['kms:DeleteImportedKeyMaterial', 'kms:ListKeyRotations']) {
         expect(await decide(policy, { principal: handlerRole, action, resource: key })).toBe(expected);
       }
