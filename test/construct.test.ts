@@ -11,7 +11,7 @@ import { ImportedKmsKey, KeyMaterial, KeyMaterialEncoding, KeyMaterialExpiration
 import { IMPORT_RESOURCE_TYPE, ImportProperties, withDefaults } from '../lib/contract';
 import { CONSISTENCY_RETRY_DELAYS_MS, IMPORT_RETRY_DELAYS_MS, READY_RETRY_DELAYS_MS, SDK_CALL_BUDGET_MS } from '../lambda/retry';
 import { importedKey, materialSecret, newStack } from './support/stacks';
-import { CfnResource } from './support/template';
+import { CfnResource, propertiesOf } from './support/template';
 
 const inDays = (days: number) => new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate()) + days * 86_400_000);
 
@@ -110,17 +110,15 @@ describe('the import custom resource', () => {
     const stack = newStack();
     importedKey(stack, 'Key');
     const template = Template.fromStack(stack);
-    const propertiesOf = (type: string, idPrefix: string) => Object.entries(template.findResources(type) as Record<string, CfnResource>)
-      .filter(([id]) => id.startsWith(idPrefix)).map(([, r]) => r.Properties);
-    expect(propertiesOf('AWS::Lambda::Function', 'ImportedKmsKeyProviderHandler')).toEqual([expect.objectContaining({
+    expect(propertiesOf(template, 'AWS::Lambda::Function', 'ImportedKmsKeyProviderHandler')).toEqual([expect.objectContaining({
       Description: 'ImportedKmsKey: imports key material from Secrets Manager into KMS', Architectures: ['arm64'], MemorySize: 256, Timeout: 600,
       LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: expect.stringMatching(/^ImportedKmsKeyProviderHandlerLogs/) as unknown } },
     })]);
-    expect(propertiesOf('AWS::IAM::Role', 'ImportedKmsKeyProviderFrameworkRole')).toEqual([{
+    expect(propertiesOf(template, 'AWS::IAM::Role', 'ImportedKmsKeyProviderFrameworkRole')).toEqual([{
       Description: 'Custom-resource provider framework of ImportedKmsKey',
       AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'lambda.amazonaws.com' } }] },
     }]);
-    for (const logs of ['ImportedKmsKeyProviderHandlerLogs', 'ImportedKmsKeyProviderFrameworkLogs']) expect(propertiesOf('AWS::Logs::LogGroup', logs)).toEqual([{ RetentionInDays: 365 }]);
+    for (const logs of ['ImportedKmsKeyProviderHandlerLogs', 'ImportedKmsKeyProviderFrameworkLogs']) expect(propertiesOf(template, 'AWS::Logs::LogGroup', logs)).toEqual([{ RetentionInDays: 365 }]);
   });
 
   test('the handler runtime can be chosen, and keys of a stack must agree on it', () => {
@@ -228,8 +226,7 @@ describe('least privilege', () => {
       PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':secretsmanager:eu-west-1:111122223333:secret:Key-material-??????']] } }] },
       Roles: [{ Ref: Match.stringLikeRegexp('^ImportedKmsKeyProviderHandlerRole') }],
     });
-    const roles = template.findResources('AWS::IAM::Role') as Record<string, CfnResource>;
-    const [role] = Object.entries(roles).filter(([id]) => id.startsWith('ImportedKmsKeyProviderHandlerRole')).map(([, r]) => r.Properties);
+    const [role] = propertiesOf(template, 'AWS::IAM::Role', 'ImportedKmsKeyProviderHandlerRole');
     expect(role).toEqual({
       Description: 'Imports key material into ImportedKmsKey keys of this stack',
       AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'lambda.amazonaws.com' } }] },

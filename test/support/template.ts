@@ -47,6 +47,11 @@ export function resourcesOf(template: Template): CfnResources {
   return (template.toJSON() as CfnTemplate).Resources;
 }
 
+/** The properties of each resource of `type` whose logical id starts with `idPrefix`. */
+export function propertiesOf(template: Template, type: string, idPrefix: string): CfnProperties[] {
+  return Object.entries(template.findResources(type) as CfnResources).filter(([id]) => id.startsWith(idPrefix)).map(([, r]) => r.Properties);
+}
+
 /** cdk-nag's and aws-cdk-lib's policy validation report (validation-report.json). */
 export interface ValidationReport {
   readonly pluginReports: Array<{
