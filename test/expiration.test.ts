@@ -7,10 +7,10 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { KeyMaterialExpiration } from '../lib';
+import { KeyMaterial, KeyMaterialExpiration } from '../lib';
 import { IMPORT_RESOURCE_TYPE } from '../lib/contract';
 import { resolveWorstCase } from './support/iam-size';
-import { importedKey, newStack } from './support/stacks';
+import { importedKey, materialSecret, newStack } from './support/stacks';
 import { CfnResource, resourcesOf } from './support/template';
 
 const inDays = (days: number) => new Date(Math.floor(Date.now() / 1000) * 1000 + days * 86_400_000);
@@ -91,6 +91,30 @@ describe('the renewal schedule', () => {
     expect(new Set(keys.map((k) => k.SecretId)).size).toBe(150);
     for (const input of inputs) expect(input.length).toBeLessThanOrEqual(8192);
     for (const rule of ofType(rollingTemplate, 'AWS::Events::Rule')) expect(rule.Properties.Targets.length).toBeLessThanOrEqual(5);
+  });
+
+  test('keys too large to share an input get a target each; the sixth target opens a second rule of the same interval', () => {
+    const stack = newStack();
+    // Ten previous materials with 480-character secret names: over 5 KB of input per key, so no two share a target.
+    const long = (key: number, material: number) => materialSecret(stack, `${'n'.repeat(470)}-${key}-${material}`);
+    for (let k = 0; k < 7; k++) {
+      importedKey(stack, `Big${k}`, {
+        expiration: rolling30(),
+        keyMaterial: KeyMaterial.fromSecret(long(k, 10)),
+        previousKeyMaterials: Array.from({ length: 10 }, (_, m) => KeyMaterial.fromSecret(long(k, m))),
+      });
+    }
+    const rules = Object.entries(resourcesOf(Template.fromStack(stack))).filter(([, r]) => r.Type === 'AWS::Events::Rule');
+    // Rule ids end in the construct id (Every<minutes>Minutes, then 2, 3, ...) and CDK's 8-digit hash.
+    const targetCounts = Object.fromEntries(rules.map(([id, r]) => [/(Every\w+?)[0-9A-F]{8}$/.exec(id)![1], r.Properties.Targets.length]));
+    expect(targetCounts).toEqual({ Every1440Minutes: 5, Every1440Minutes2: 2 });
+    for (const [, rule] of rules) {
+      for (const target of rule.Properties.Targets) {
+        const input = String(resolveWorstCase(target.Input));
+        expect(input.length).toBeLessThanOrEqual(8192);
+        expect((JSON.parse(input) as { ImportedKmsKeyRenewal: unknown[] }).ImportedKmsKeyRenewal).toHaveLength(1);
+      }
+    }
   });
 });
 
