@@ -130,7 +130,7 @@ describe('what the construct refuses, with a sentence', () => {
 
   test('rotation of a multi-Region key says how to do it by hand', () => {
     expect(() => twoRegions({ previousKeyMaterials: [KeyMaterial.fromSecret(secretsmanager.Secret.fromSecretNameV2(new Stack(), 'P', 'old'))] }))
-      .toThrow(/previousKeyMaterials \(rotation\) of a multi-Region key is not supported: .* Rotate it by hand \(README, "Multi-Region keys"\)/);
+      .toThrow(/previousKeyMaterials \(rotation\) of a multi-Region key is not supported: KMS needs the new material imported into the primary and every replica before RotateKeyOnDemand on the primary, across stacks of several Regions\. Rotate it by hand \(README, "Multi-Region keys"\)/);
   });
 });
 

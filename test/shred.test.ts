@@ -20,6 +20,12 @@ describe('at synth time', () => {
     expect(() => key.applyRemovalPolicy(RemovalPolicy.RETAIN)).toThrow(/shredMaterialOnRemoval needs removalPolicy RemovalPolicy.DESTROY, got retain/);
   });
 
+  test('a key that does not shred takes any removal policy afterwards', () => {
+    const stack = newStack();
+    importedKey(stack, 'Key', { removalPolicy: RemovalPolicy.DESTROY }).applyRemovalPolicy(RemovalPolicy.RETAIN);
+    Template.fromStack(stack).hasResource('AWS::KMS::Key', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+
   test('only a shredding key gets the flag and lets the handler list and delete its materials', async () => {
     const stack = newStack();
     importedKey(stack, 'Shredded', { shredMaterialOnRemoval: true, removalPolicy: RemovalPolicy.DESTROY });
