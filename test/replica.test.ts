@@ -112,6 +112,15 @@ describe('what the construct refuses, with a sentence', () => {
     })).toThrow(/^ImportedKmsReplicaKey Replica\/Replica: .*RSA_AES_KEY_WRAP_SHA/);
   });
 
+  test('a key spec that cannot be imported, and crypto-shred of a kept replica', () => {
+    const stack = new Stack(new App(), 'Replica', { env: { account: ACCOUNT, region: 'eu-west-1' } });
+    const byArn = { primaryKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab', keyMaterial: KeyMaterial.fromSecret(secretsmanager.Secret.fromSecretNameV2(stack, 'S', 'eu-copy')) };
+    expect(() => new ImportedKmsReplicaKey(stack, 'MlDsa', { ...byArn, keySpec: kms.KeySpec.ML_DSA_65 })).toThrow(
+      'ImportedKmsReplicaKey Replica/MlDsa: keySpec ML_DSA_65 cannot be imported: KMS does not accept imported key material for ML-DSA keys; use a KMS-generated key (Origin AWS_KMS).');
+    expect(() => new ImportedKmsReplicaKey(stack, 'Kept', { ...byArn, shredMaterialOnRemoval: true })).toThrow(
+      'ImportedKmsReplicaKey Replica/Kept: shredMaterialOnRemoval needs removalPolicy RemovalPolicy.DESTROY, got retain; a kept key must keep its material. Destroy the key, or do not shred.');
+  });
+
   test('both or neither of primaryKey and primaryKeyArn', () => {
     const { replicaStack, primary } = twoRegions();
     expect(() => new ImportedKmsReplicaKey(replicaStack, 'A', {})).toThrow(/give exactly one of primaryKey .* and primaryKeyArn/);
