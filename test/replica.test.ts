@@ -39,6 +39,11 @@ describe('a primary and its replica in two Regions', () => {
     // crossRegionReferences: the primary's import output travels through an SSM parameter the replica stack reads.
     expect(JSON.stringify(replica.Properties.PrimaryKeyArn)).toMatch(/ExportsReader/);
     expect(replicaStack.dependencies).toContain(primaryStack);
+    // Like kms.Key, the replica's policy starts with the account's full access, so IAM policies can grant use of it.
+    expect(replica.Properties.KeyPolicy.Statement[0]).toEqual({
+      Effect: 'Allow', Action: 'kms:*', Resource: '*',
+      Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${ACCOUNT}:root`]] } },
+    });
   });
 
   test('the replica imports from the replica secret of this Region, with the primary\'s field, and as a replica', () => {
