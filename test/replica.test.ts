@@ -2,7 +2,7 @@
  * Multi-Region keys: a primary ImportedKmsKey and an ImportedKmsReplicaKey in a stack of another
  * Region, wired the CDK way (crossRegionReferences), and the handler's import into a replica.
  */
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -77,6 +77,21 @@ describe('a primary and its replica in two Regions', () => {
     template.hasResourceProperties('AWS::IAM::Policy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Resource: keyArn })]) } });
     const asIKey: kms.IKey = replica;
     expect(replicaStack.resolve(asIKey.keyArn)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^ReplicaImport/), 'KeyArn'] });
+  });
+
+  test('a statement added to the replica lands in its key policy; its removal policy can be changed later, and only to DESTROY when it shreds', () => {
+    const { replicaStack, primary } = twoRegions();
+    const kept = new ImportedKmsReplicaKey(replicaStack, 'Kept', { primaryKey: primary, removalPolicy: RemovalPolicy.DESTROY });
+    const statement = new iam.PolicyStatement({ sid: 'Audit', actions: ['kms:DescribeKey'], principals: [new iam.ArnPrincipal('arn:aws:iam::444455556666:role/audit')], resources: ['*'] });
+    expect(kept.addToResourcePolicy(statement).statementAdded).toBe(true);
+    kept.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    const shredded = new ImportedKmsReplicaKey(replicaStack, 'Shredded', { primaryKey: primary, shredMaterialOnRemoval: true, removalPolicy: RemovalPolicy.DESTROY });
+    expect(() => shredded.applyRemovalPolicy(RemovalPolicy.RETAIN)).toThrow(
+      'ImportedKmsReplicaKey Replica/Shredded: shredMaterialOnRemoval needs removalPolicy RemovalPolicy.DESTROY, got retain; a kept key must keep its material. Destroy the key, or do not shred.');
+    const replicas = Object.entries(resourcesOf(replicaStack)).filter(([, r]) => r.Type === 'AWS::KMS::ReplicaKey');
+    const keptReplica = replicas.find(([id]) => id.startsWith('Kept'))![1];
+    expect(keptReplica.DeletionPolicy).toBe('Retain');
+    expect(keptReplica.Properties.KeyPolicy.Statement).toContainEqual(expect.objectContaining({ Sid: 'Audit', Action: 'kms:DescribeKey' }));
   });
 
   test('the replica\'s expiration and wrapping default to the primary\'s; a rolling one renews in the replica\'s Region', () => {
