@@ -223,3 +223,17 @@ test('a fixed expiration that has passed warns with the fix, and the rest of the
     '^expiration 2020-01-01T00:00:00.000Z has passed, and KMS refuses to import a ValidTo in the past: a Create of this key fails, and an Update leaves the key .*Move the expiration forward'));
   expect(ofType(Template.fromStack(stack), IMPORT_RESOURCE_TYPE)).toHaveLength(2);
 });
+
+test('an expiration of this very millisecond has passed too: KMS needs a ValidTo in the future', () => {
+  const now = new Date('2026-06-01T12:00:00.000Z');
+  jest.useFakeTimers({ now, doNotFake: ['nextTick', 'setImmediate', 'setTimeout', 'setInterval'] });
+  try {
+    const stack = newStack();
+    importedKey(stack, 'Now', { expiration: KeyMaterialExpiration.at(now) });
+    importedKey(stack, 'Later', { expiration: KeyMaterialExpiration.at(new Date(now.getTime() + 1000)) });
+    const passed = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('has passed'));
+    expect(passed.map((w) => w.id)).toEqual(['/TestStack/Now']);
+  } finally {
+    jest.useRealTimers();
+  }
+});
