@@ -226,16 +226,23 @@ test('a fixed expiration that has passed warns with the fix, and the rest of the
   expect(ofType(Template.fromStack(stack), IMPORT_RESOURCE_TYPE)).toHaveLength(2);
 });
 
-test('an expiration of this very millisecond has passed too: KMS needs a ValidTo in the future', () => {
+test('the bounds of a fixed expiration (whole seconds): now has passed, 365 days ahead is the latest KMS takes', () => {
   const now = new Date('2026-06-01T12:00:00.000Z');
+  const after = (ms: number) => KeyMaterialExpiration.at(new Date(now.getTime() + ms));
+  const year = 365 * 86_400_000;
   jest.useFakeTimers({ now, doNotFake: ['nextTick', 'setImmediate', 'setTimeout', 'setInterval'] });
   try {
     const stack = newStack();
-    importedKey(stack, 'Now', { expiration: KeyMaterialExpiration.at(now) });
-    importedKey(stack, 'Later', { expiration: KeyMaterialExpiration.at(new Date(now.getTime() + 1000)) });
+    importedKey(stack, 'Now', { expiration: after(0) });
+    importedKey(stack, 'Later', { expiration: after(1000) });
+    importedKey(stack, 'Latest', { expiration: after(year) });
     const passed = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('has passed'));
     expect(passed.map((w) => w.id)).toEqual(['/TestStack/Now']);
+    expect(() => importedKey(newStack(), 'TooLate', { expiration: after(year + 1000) })).toThrow(
+      'ImportedKmsKey TestStack/TooLate: expiration 2027-06-01T12:00:01.000Z is more than 365 days after now (latest 2027-06-01T12:00:00.000Z); '
+      + 'KMS rejects a later ValidTo. Choose an earlier date and move it forward with later deployments.');
   } finally {
     jest.useRealTimers();
   }
 });
+
