@@ -54,6 +54,7 @@ describe('the renewal schedule', () => {
     const rules = ofType(template, 'AWS::Events::Rule');
     expect(rules).toHaveLength(1);
     expect(rules[0].Properties.ScheduleExpression).toBe('rate(1 day)');
+    expect(rules[0].Properties.Description).toBe('ImportedKmsKey: renews rolling key material expirations every 1 day');
     expect(rules[0].Properties.Targets).toHaveLength(1);
     const target = rules[0].Properties.Targets[0];
     expect(target.Arn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^ImportedKmsKeyProviderHandler[0-9A-F]{8}$/), 'Arn'] });
