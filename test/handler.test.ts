@@ -73,6 +73,22 @@ describe('Create', () => {
     for (const material of handedToCipher) expect(material.every((byte) => byte === 0)).toBe(true);
   });
 
+  test('leaves no copy of the material: every buffer made from it is wiped, for a binary and a base64 secret', async () => {
+    const copies: Buffer[] = [];
+    const from = Buffer.from.bind(Buffer) as (...args: unknown[]) => Buffer;
+    jest.spyOn(Buffer, 'from').mockImplementation(((...args: unknown[]) => {
+      const made = from(...args);
+      if (made.equals(state.material)) copies.push(made);
+      return made;
+    }) as typeof Buffer.from);
+    await handler(create());
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: state.material.toString('base64') });
+    await handler(create());
+    jest.restoreAllMocks();
+    expect(copies.length).toBeGreaterThanOrEqual(3); // the binary secret's copy, the base64 text decoded, each one's material
+    for (const copy of copies) expect(copy.every((byte) => byte === 0)).toBe(true);
+  });
+
   test('makes five calls: DescribeKey, the secret read and GetParametersForImport in parallel, the import, one confirming read', async () => {
     let inFlight = 0;
     let peak = 0;
@@ -236,6 +252,26 @@ describe('Update converges instead of blindly re-importing', () => {
     expect(lastLog()).toMatchObject({ outcome: 'succeeded', imported: false, reason: expect.stringMatching(/Enabled with the requested expiration and the material source is unchanged/) as unknown });
   });
 
+  test('an expiration moved earlier re-imports with the earlier date', async () => {
+    state.key = holding(inDays(60));
+    await handler(update(props({ ValidTo: inDays(30) }), props({ ValidTo: inDays(60) })));
+    expect(importInput()).toMatchObject({ ImportType: 'EXISTING_KEY_MATERIAL', ExpirationModel: 'KEY_MATERIAL_EXPIRES', ValidTo: new Date(inDays(30)) });
+  });
+
+  test('an expiration changed to never re-imports with KEY_MATERIAL_DOES_NOT_EXPIRE', async () => {
+    state.key = holding(inDays(30));
+    await handler(update(props(), props({ ValidTo: inDays(30) })));
+    expect(importInput()).toMatchObject({ ImportType: 'EXISTING_KEY_MATERIAL', ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE' });
+    expect(importInput().ValidTo).toBeUndefined();
+  });
+
+  test('expirations compare in whole seconds: a ValidTo reported with a fraction of a second satisfies its second', async () => {
+    const validTo = inDays(30);
+    state.key = holding(new Date(Date.parse(validTo) + 500).toISOString());
+    await handler(update(props({ ValidTo: validTo }), props({ ValidTo: validTo })));
+    expect(kms.commandCalls(ImportKeyMaterialCommand)).toHaveLength(0);
+  });
+
   test('the rollback of an update that failed because the secret changed succeeds without importing', async () => {
     const oldProps = props({ ValidTo: inDays(30) });
     const newProps = props({ ValidTo: inDays(60) });
@@ -328,7 +364,10 @@ describe('Update converges instead of blindly re-importing', () => {
     secrets.on(GetSecretValueCommand).callsFake(() => ({ SecretBinary: new Uint8Array(der) }));
     await handler(create(props({ KeySpec, WrappingAlgorithm })));
     await handler(update(props({ KeySpec, WrappingAlgorithm, ValidTo: inDays(5) }), props({ KeySpec, WrappingAlgorithm })));
-    for (const call of kms.commandCalls(ImportKeyMaterialCommand)) expect(call.args[0].input.ImportType).toBeUndefined();
+    for (const call of kms.commandCalls(ImportKeyMaterialCommand)) {
+      expect(call.args[0].input.ImportType).toBeUndefined();
+      expect(call.args[0].input.KeyMaterialDescription).toBeUndefined();
+    }
     expect(kms.commandCalls(ImportKeyMaterialCommand)).toHaveLength(2);
   });
 });
