@@ -24,6 +24,8 @@ describe('decoding the secret value', () => {
     ['base64 wrapped in lines', { SecretString: material.toString('base64').replace(/(.{16})/g, '$1\r\n') }, {}],
     ['hex SecretString', { SecretString: material.toString('hex') }, {}],
     ['upper-case hex', { SecretString: material.toString('hex').toUpperCase() }, {}],
+    ['hex between spaces and a newline', { SecretString: ` ${material.toString('hex')}\n` }, {}],
+    ['base64 between spaces and a newline', { SecretString: `  ${material.toString('base64')} \r\n` }, {}],
     ['JSON field holding base64', { SecretString: JSON.stringify({ k: material.toString('base64') }) }, { jsonField: 'k' }],
     ['JSON field holding hex', { SecretString: JSON.stringify({ k: material.toString('hex') }) }, { jsonField: 'k' }],
     ['explicit BASE64 encoding', { SecretString: material.toString('base64') }, { encoding: 'BASE64' }],

@@ -69,6 +69,13 @@ describe('wrapping', () => {
     expect(() => wrapKeyMaterial(randomBytes(32), wrappingKeys.RSA_2048.publicKeyDer, 'RSAES_PKCS1_V1_5')).toThrow('Wrapping algorithm RSAES_PKCS1_V1_5 is not supported.');
   });
 
+  test('RSA-OAEP takes material up to its capacity: 190 bytes under RSA_2048 with SHA-256 unwrap with openssl', () => {
+    const material = randomBytes(190);
+    const wrapped = wrapKeyMaterial(material, wrappingKeys.RSA_2048.publicKeyDer, 'RSAES_OAEP_SHA_256');
+    expect(opensslUnwrap(wrapped, wrappingKeys.RSA_2048.privateKey, 'RSAES_OAEP_SHA_256')).toEqual(material);
+    expect(() => wrapKeyMaterial(randomBytes(191), wrappingKeys.RSA_2048.publicKeyDer, 'RSAES_OAEP_SHA_256')).toThrow(/at most 190 bytes .* is 191 bytes/);
+  });
+
   test('material too large for RSA-OAEP under the wrapping key is refused with sizes, not content', () => {
     const { publicKeyDer } = wrappingKeys.RSA_2048;
     expect(() => wrapKeyMaterial(randomBytes(241), publicKeyDer, 'RSAES_OAEP_SHA_256'))
