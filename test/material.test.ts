@@ -56,6 +56,7 @@ describe('decoding the secret value', () => {
     ['a JSON field holding an object', { SecretString: '{"k":{}}' }, { jsonField: 'k' }, `field 'k' of secret ${SECRET}: the field holds an object, expected a string with the encoded material.`],
     ['a JSON field holding null', { SecretString: '{"k":null}' }, { jsonField: 'k' }, `field 'k' of secret ${SECRET}: the field holds null, expected a string with the encoded material.`],
     ['jsonField on a JSON null', { SecretString: 'null' }, { jsonField: 'k' }, `field 'k' of secret ${SECRET}: the JSON SecretString has no field 'k'. Add it, or fix jsonField.`],
+    ['jsonField naming a property of a JSON string', { SecretString: '"abcd"' }, { jsonField: 'length' }, `field 'length' of secret ${SECRET}: the JSON SecretString has no field 'length'. Add it, or fix jsonField.`],
     ['a version with neither string nor binary', {}, {}, `secret ${SECRET}: the secret version has neither SecretString nor SecretBinary. Store the key material in it.`],
   ])('%s is refused clearly', (_name, value, where, message) => {
     expect(errorOf(() => decodeSecretValue(value, at(where)))).toBe(message);

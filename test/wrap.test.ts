@@ -2,6 +2,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { normaliseMaterial } from '../lambda/material';
 import { wrapKeyMaterial } from '../lambda/wrap';
 import { importConfigurationProblem, IMPORTABLE_KEY_SPECS, WRAPPING_ALGORITHMS, WRAPPING_KEY_BITS } from '../lib/key-spec-rules';
+import { recordCipherInputs } from './support/handler-harness';
 import { wrappingKeyPair } from './support/keys';
 import { opensslUnwrap } from './support/openssl';
 
@@ -63,6 +64,13 @@ describe('wrapping', () => {
     const b = wrapKeyMaterial(material, publicKeyDer, 'RSA_AES_KEY_WRAP_SHA_256');
     expect(a.subarray(256).equals(b.subarray(256))).toBe(false);
     expect(a.length).toBe(256 + 40);
+  });
+
+  test('RSA_AES_KEY_WRAP wipes its AES key once the material is wrapped', () => {
+    const handedToRsa = recordCipherInputs();
+    wrapKeyMaterial(randomBytes(32), wrappingKeys.RSA_2048.publicKeyDer, 'RSA_AES_KEY_WRAP_SHA_256');
+    jest.restoreAllMocks();
+    expect(handedToRsa.map((key) => [key.length, key.every((byte) => byte === 0)])).toEqual([[32, true]]);
   });
 
   test('a wrapping algorithm the handler does not know (a template edited by hand) is refused by name', () => {
