@@ -63,13 +63,15 @@ function decodeText(text: string, encoding: string, source: string): Buffer {
     case 'HEX':
       if (!/^(?:[0-9a-fA-F]{2})+$/.test(text)) throw new ImportError(`${source}: expected hex (pairs of 0-9a-f), found ${describeText(text)}.`);
       return Buffer.from(text, 'hex');
-    default: {
+    case 'BASE64': {
       const compact = text.replace(/[\r\n]+/g, ''); // base64 is often wrapped at 64 or 76 columns
-      if (compact.length === 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(compact) || compact.replace(/=+$/, '').length % 4 === 1) {
+      if (!/^[A-Za-z0-9+/]+={0,2}$/.test(compact) || compact.replace(/=+$/, '').length % 4 === 1) {
         throw new ImportError(`${source}: expected base64 (or hex, or PEM), found ${describeText(text)}. Store the material base64-encoded, or as a SecretBinary.`);
       }
       return Buffer.from(compact, 'base64');
     }
+    default:
+      throw new ImportError(`${source}: Encoding '${encoding}' is not supported; use AUTO, BASE64, HEX or PEM (KeyMaterialEncoding).`);
   }
 }
 

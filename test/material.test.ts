@@ -33,6 +33,14 @@ describe('decoding the secret value', () => {
     expect(decodeSecretValue(value, at(where))).toEqual(material);
   });
 
+  test.each([
+    ['begins with hex pairs', 'ab12+/QUJD'],
+    ['ends with hex pairs', 'QUJDab12'],
+    ['is hex digits of odd length', 'abcdef0'],
+  ])('base64 that %s is decoded as base64', (_name, text) => {
+    expect(decodeSecretValue({ SecretString: text }, at())).toEqual(Buffer.from(text, 'base64'));
+  });
+
   test('an explicit encoding overrides detection', () => {
     const looksHex = Buffer.from('00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff', 'utf8');
     const text = looksHex.toString('base64');
@@ -44,9 +52,10 @@ describe('decoding the secret value', () => {
     ['a non-base64 string', { SecretString: 'not base64 at all!' }, {}, `secret ${SECRET}: expected base64 (or hex, or PEM), found 18 characters that are not valid in that encoding. Store the material base64-encoded, or as a SecretBinary.`],
     ['an empty string', { SecretString: '' }, {}, `secret ${SECRET}: expected base64 (or hex, or PEM), found an empty string. Store the material base64-encoded, or as a SecretBinary.`],
     ['bad hex', { SecretString: 'abc' }, { encoding: 'HEX' }, `secret ${SECRET}: expected hex (pairs of 0-9a-f), found 3 characters that are not valid in that encoding.`],
-    ['base64 after a stray character', { SecretString: '*QUJD' }, {}, `secret ${SECRET}: expected base64 (or hex, or PEM), found 5 characters that are not valid in that encoding. Store the material base64-encoded, or as a SecretBinary.`],
+    ['base64 after stray characters', { SecretString: '**QUJD' }, {}, `secret ${SECRET}: expected base64 (or hex, or PEM), found 6 characters that are not valid in that encoding. Store the material base64-encoded, or as a SecretBinary.`],
     ['base64 with a dangling character', { SecretString: 'QUJDR' }, {}, `secret ${SECRET}: expected base64 (or hex, or PEM), found 5 characters that are not valid in that encoding. Store the material base64-encoded, or as a SecretBinary.`],
     ['base64 whose padding hides a dangling character', { SecretString: 'QUJDR==' }, {}, `secret ${SECRET}: expected base64 (or hex, or PEM), found 7 characters that are not valid in that encoding. Store the material base64-encoded, or as a SecretBinary.`],
+    ['an encoding the handler does not know (a template edited by hand)', { SecretString: 'QUJD' }, { encoding: 'BASE32' }, `secret ${SECRET}: Encoding 'BASE32' is not supported; use AUTO, BASE64, HEX or PEM (KeyMaterialEncoding).`],
     ['PEM encoding without a PEM block', { SecretString: 'MIIEvQIBADANBgkq' }, { encoding: 'PEM' }, `secret ${SECRET}: encoding is PEM, but no '-----BEGIN' line was found.`],
     ['a missing JSON field', { SecretString: '{"other":"x"}' }, { jsonField: 'k' }, `field 'k' of secret ${SECRET}: the JSON SecretString has no field 'k'. Add it, or fix jsonField.`],
     ['a JSON field that is not a string', { SecretString: '{"k":42}' }, { jsonField: 'k' }, `field 'k' of secret ${SECRET}: the field holds a number, expected a string with the encoded material.`],

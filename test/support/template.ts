@@ -34,6 +34,8 @@ export interface CfnResource {
   readonly Type: string;
   readonly Properties: CfnProperties;
   readonly DependsOn?: string[];
+  readonly DeletionPolicy?: string;
+  readonly UpdateReplacePolicy?: string;
 }
 
 export type CfnResources = Record<string, CfnResource>;
