@@ -125,6 +125,7 @@ describe('the import custom resource', () => {
     const stack = newStack();
     importedKey(stack, 'A', { handlerRuntime: lambda.Runtime.NODEJS_22_X });
     importedKey(stack, 'B');
+    importedKey(stack, 'E', { handlerRuntime: lambda.Runtime.NODEJS_22_X });
     Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Handler: 'index.handler' });
     expect(() => importedKey(stack, 'C', { handlerRuntime: lambda.Runtime.NODEJS_24_X })).toThrow(
       'ImportedKmsKey TestStack/C: handlerRuntime nodejs24.x differs from nodejs22.x, which another ImportedKmsKey of this stack chose; '

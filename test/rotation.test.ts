@@ -19,9 +19,9 @@ import { decide, resolvePolicy, roleArn } from './support/policy-simulator';
 import { importedKey, materialSecret, newStack } from './support/stacks';
 import { parseLog, resourcesOf } from './support/template';
 import { handler } from '../lambda';
-import { symmetricMaterial, expectNoLeak } from './support/keys';
+import { expectNoLeak, recordCipherInputs, symmetricMaterial } from './support/keys';
 import {
-  awsError, create, failure, inDays, KEY_ARN, kms, kmsCalls, output, props, recordCipherInputs, resetHarness, SECRET_ARN, secrets, success, unwrapSentMaterial, update,
+  awsError, create, failure, inDays, KEY_ARN, kms, kmsCalls, output, props, resetHarness, SECRET_ARN, secrets, success, unwrapSentMaterial, update,
 } from './support/handler-harness';
 
 const SECRET_2 = SECRET_ARN.replace('kms-material', 'kms-material-2');

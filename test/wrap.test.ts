@@ -2,8 +2,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { normaliseMaterial } from '../lambda/material';
 import { wrapKeyMaterial } from '../lambda/wrap';
 import { importConfigurationProblem, IMPORTABLE_KEY_SPECS, WRAPPING_ALGORITHMS, WRAPPING_KEY_BITS } from '../lib/key-spec-rules';
-import { recordCipherInputs } from './support/handler-harness';
-import { wrappingKeyPair } from './support/keys';
+import { recordCipherInputs, wrappingKeyPair } from './support/keys';
 import { opensslUnwrap } from './support/openssl';
 
 /** Fresh material of every importable key spec, in the form a user would store it. */

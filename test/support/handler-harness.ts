@@ -103,15 +103,3 @@ export function unwrapSentMaterial(call = 0, privateKey = wrapping.privateKey): 
 
 /** The KMS calls made, in order, by operation name. */
 export const kmsCalls = () => kms.calls().map((c) => c.args[0].constructor.name.replace(/Command$/, ''));
-
-/**
- * Records every buffer the handler hands to the RSA cipher (the plaintext material, or the AES key
- * that wraps it), so a test can check they are wiped afterwards. Undone by jest.restoreAllMocks().
- */
-export function recordCipherInputs(): Buffer[] {
-  const nodeCrypto = jest.requireActual<typeof import('node:crypto')>('node:crypto');
-  const inputs: Buffer[] = [];
-  const original = nodeCrypto.publicEncrypt;
-  jest.spyOn(nodeCrypto, 'publicEncrypt').mockImplementation((key, data) => { inputs.push(data as Buffer); return original(key, data); });
-  return inputs;
-}

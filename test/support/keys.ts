@@ -24,3 +24,15 @@ export function expectNoLeak(text: string, ...secrets: Buffer[]): void {
     }
   }
 }
+
+/**
+ * Records every buffer the handler hands to the RSA cipher (the plaintext material, or the AES key
+ * that wraps it), so a test can check they are wiped afterwards. Undone by jest.restoreAllMocks().
+ */
+export function recordCipherInputs(): Buffer[] {
+  const nodeCrypto = jest.requireActual<typeof import('node:crypto')>('node:crypto');
+  const inputs: Buffer[] = [];
+  const original = nodeCrypto.publicEncrypt;
+  jest.spyOn(nodeCrypto, 'publicEncrypt').mockImplementation((key, data) => { inputs.push(data as Buffer); return original(key, data); });
+  return inputs;
+}
