@@ -1,7 +1,7 @@
 import fs from 'fs';
 import * as path from 'path';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -10,8 +10,15 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ImportedKmsKey, KeyMaterial, KeyMaterialEncoding, KeyMaterialExpiration, WrappingAlgorithm, WrappingKeySpec } from '../lib';
 import { IMPORT_RESOURCE_TYPE, ImportProperties, withDefaults } from '../lib/contract';
 import { CONSISTENCY_RETRY_DELAYS_MS, IMPORT_RETRY_DELAYS_MS, READY_RETRY_DELAYS_MS, SDK_CALL_BUDGET_MS } from '../lambda/retry';
+import { iamPolicySize } from './support/iam-size';
 import { importedKey, materialSecret, newStack } from './support/stacks';
 import { CfnResource, propertiesOf } from './support/template';
+
+/** A key whose secret has a 500-character name (Secrets Manager allows 512): nine of them fill a secret policy. */
+function keyWithLongSecretName(stack: Stack, i: number): ImportedKmsKey {
+  const arn = `arn:aws:secretsmanager:eu-west-1:111122223333:secret:${'n'.repeat(500)}${String(i).padStart(3, '0')}-AbCdEf`;
+  return new ImportedKmsKey(stack, `Key${i}`, { keyMaterial: KeyMaterial.fromSecret(secretsmanager.Secret.fromSecretCompleteArn(stack, `Secret${i}`, arn)) });
+}
 
 const inDays = (days: number) => new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate()) + days * 86_400_000);
 
@@ -264,6 +271,31 @@ describe('least privilege', () => {
     new ImportedKmsKey(stack, 'B', { keyMaterial: KeyMaterial.fromSecret(secret, { jsonField: 'b' }) });
     const [policy] = Object.values(Template.fromStack(stack).findResources('AWS::IAM::ManagedPolicy')) as CfnResource[];
     expect(policy.Properties.PolicyDocument.Statement).toHaveLength(1);
+  });
+
+  test('secrets too many for one policy open the next, each under IAM\'s 6,144 characters, numbered from part 1', () => {
+    const stack = newStack();
+    for (let i = 0; i < 12; i++) keyWithLongSecretName(stack, i);
+    const policies = Object.values(Template.fromStack(stack).findResources('AWS::IAM::ManagedPolicy')) as CfnResource[];
+    expect(policies.map((p) => p.Properties.Description)).toEqual([1, 2].map((part) => `Lets the ImportedKmsKey handler read key material secrets (part ${part})`));
+    for (const policy of policies) expect(iamPolicySize(policy.Properties.PolicyDocument)).toBeLessThanOrEqual(6144);
+    const granted = policies.flatMap((p) => p.Properties.PolicyDocument.Statement.flatMap((statement) => [statement.Resource].flat()));
+    expect(new Set(granted).size).toBe(12);
+    Annotations.fromStack(stack).hasNoWarning('*', Match.anyValue());
+  });
+
+  test('the quota warning comes with the 11th secret policy, not before, and says what to do', () => {
+    const stack = newStack();
+    const policyCount = () => stack.node.findAll().filter((c) => c instanceof iam.ManagedPolicy).length;
+    const warnings = () => stack.node.findAll().flatMap((c) => c.node.metadata.filter((m) => m.type === 'aws:cdk:warning').map((m) => `${c.node.path}: ${String(m.data)}`));
+    let warningsAtTen: string[] | undefined;
+    for (let i = 0; policyCount() < 11; i++) {
+      keyWithLongSecretName(stack, i);
+      if (policyCount() === 10) warningsAtTen = warnings();
+    }
+    expect(warningsAtTen).toEqual([]);
+    expect(warnings()).toEqual(['TestStack/ImportedKmsKeyProvider: The import handler role needs more than 10 managed policies to read all key material secrets; '
+      + 'request a higher "Managed policies per role" IAM quota, or keep several materials in one secret (jsonField). [ack: imported-kms-key:managed-policy-quota]']);
   });
 });
 
