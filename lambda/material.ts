@@ -20,6 +20,8 @@ export interface MaterialLocation {
 }
 
 const PEM_BEGIN = '-----BEGIN ';
+/** Hex text of whole bytes: pairs of hex digits and nothing else. */
+const HEX_PAIRS = /^(?:[0-9a-fA-F]{2})+$/;
 
 /** The material as bytes (raw, or PEM text for asymmetric keys), before it is fitted to the key spec. */
 export function decodeSecretValue(value: SecretValue, where: MaterialLocation): Buffer {
@@ -55,13 +57,13 @@ function jsonKind(value: unknown): string {
 function decodeText(text: string, encoding: string, source: string): Buffer {
   const chosen = encoding !== 'AUTO' ? encoding
     : text.includes(PEM_BEGIN) ? 'PEM'
-      : /^(?:[0-9a-fA-F]{2})+$/.test(text) ? 'HEX' : 'BASE64';
+      : HEX_PAIRS.test(text) ? 'HEX' : 'BASE64';
   switch (chosen) {
     case 'PEM':
       if (!text.includes(PEM_BEGIN)) throw new ImportError(`${source}: encoding is PEM, but no '-----BEGIN' line was found.`);
       return Buffer.from(text, 'utf8');
     case 'HEX':
-      if (!/^(?:[0-9a-fA-F]{2})+$/.test(text)) throw new ImportError(`${source}: expected hex (pairs of 0-9a-f), found ${describeText(text)}.`);
+      if (!HEX_PAIRS.test(text)) throw new ImportError(`${source}: expected hex (pairs of 0-9a-f), found ${describeText(text)}.`);
       return Buffer.from(text, 'hex');
     case 'BASE64': {
       const compact = text.replace(/[\r\n]+/g, ''); // base64 is often wrapped at 64 or 76 columns
