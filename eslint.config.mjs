@@ -1,16 +1,19 @@
 // eslint (flat config): typescript-eslint's type-checked recommended rules over every TypeScript
-// source, plus the bundling boundary: the handler (lambda/) and the cdk-free modules it bundles
-// from lib/ must not import aws-cdk-lib or constructs. `npm test` runs it; `npm run lint` alone.
+// source, plus the bundling boundary, by folder: the handler (lambda/**) and the cdk-free code it
+// bundles (lib/shared/**) may not import aws-cdk-lib, constructs, or lib/ outside lib/shared.
+// scripts/bundle-handler.mjs checks the same of the bundle itself. `npm test` runs it; `npm run lint` alone.
 import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-/** lib/ modules the handler bundle imports (grep "from '../lib/" lambda/): kept cdk-free. */
-const HANDLER_SHARED = ['lib/contract.ts', 'lib/key-spec-rules.ts'];
+const CDK = {
+  group: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', 'constructs/*'],
+  message: 'The handler bundle must stay cdk-free: lambda/ and lib/shared/ may not import aws-cdk-lib or constructs.',
+};
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'build/', 'dist/', 'assets/', 'cdk.out/', '.cache/', 'coverage/', 'reports/', '.stryker-tmp/', '**/*.js', '**/*.mjs'] },
   {
-    files: ['lib/**/*.ts', 'lambda/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'example/**/*.ts'],
+    files: ['lib/**/*.ts', 'lambda/**/*.ts', 'test/**/*.ts', 'tools/**/*.ts', 'bench/**/*.ts', 'example/**/*.ts'],
     extends: [eslint.configs.recommended, ...tseslint.configs.recommendedTypeChecked],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
@@ -19,12 +22,23 @@ export default tseslint.config(
     },
   },
   {
-    files: ['lambda/**/*.ts', ...HANDLER_SHARED],
+    files: ['lambda/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
-        patterns: [{
-          group: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', 'constructs/*'],
-          message: 'The handler bundle must stay cdk-free: lambda/ and the lib/ modules it imports may not import aws-cdk-lib or constructs.',
+        patterns: [CDK, {
+          regex: '^(\\.\\./)+lib(/(?!shared/)|$)',
+          message: 'The handler may import only lib/shared/ from lib/: the rest of lib/ is construct code (aws-cdk-lib).',
+        }],
+      }],
+    },
+  },
+  {
+    files: ['lib/shared/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [CDK, {
+          regex: '^\\.\\./',
+          message: 'lib/shared/ is bundled into the handler: it may import only itself (and Node.js), never the rest of lib/.',
         }],
       }],
     },

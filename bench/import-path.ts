@@ -10,7 +10,7 @@ import { CreateKeyCommand, DescribeKeyCommand, GetParametersForImportCommand, Im
 import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ImportedKmsKey, KeyMaterial, WrappingKeySpec } from '../lib';
-import { ImportProperties } from '../lib/contract';
+import { ImportProperties } from '../lib/shared/contract';
 import { synthesize } from '../test/support/emulated-deployment';
 import { Emulators } from '../test/support/emulators';
 import { ApiProxy } from '../test/support/api-proxy';

@@ -4,12 +4,12 @@
  */
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { ATTRIBUTE, ImportProperties, RenewalEvent, withDefaults } from '../lib/contract';
-import { converge, ConvergeResult } from './converge';
-import { ImportError } from './errors';
-import { renew, RenewalSummary } from './renew';
-import { shred } from './shred';
-import { Clients } from './steps';
+import { ATTRIBUTE, ImportProperties, RenewalEvent, withDefaults } from '../lib/shared/contract';
+import { converge, ConvergeResult } from './operations/converge';
+import { ImportError } from './errors/sentences';
+import { renew, RenewalSummary } from './operations/renew';
+import { shred } from './operations/shred';
+import { Clients } from './aws/calls';
 
 /**
  * Transient KMS and Secrets Manager errors (throttling, 5xx, resets, timeouts) are retried by the

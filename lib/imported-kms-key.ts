@@ -6,8 +6,8 @@ import { Construct } from 'constructs';
 import { ImportedKeyBase } from './imported-key-base';
 import { KeyMaterial } from './key-material';
 import { KeyMaterialExpiration } from './key-material-expiration';
-import { defaultWrappingAlgorithm, importConfigurationProblem, IMPORTABLE_KEY_SPECS } from './key-spec-rules';
-import { importMaterial, requireDestroy, sourceOf } from './material-import';
+import { defaultWrappingAlgorithm, importConfigurationProblem, IMPORTABLE_KEY_SPECS } from './shared/key-spec-rules';
+import { importMaterial, requireDestroy, sourceOf } from './private/material-import';
 import { WrappingAlgorithm, WrappingKeySpec } from './wrapping';
 
 /** KMS's quota of on-demand rotations per key (older documentation says 10; the API reference says 25). */

@@ -8,8 +8,8 @@ import { ImportedKeyBase } from './imported-key-base';
 import { ImportedKmsKey } from './imported-kms-key';
 import { KeyMaterial } from './key-material';
 import { KeyMaterialExpiration } from './key-material-expiration';
-import { defaultWrappingAlgorithm, importConfigurationProblem, IMPORTABLE_KEY_SPECS } from './key-spec-rules';
-import { importMaterial, requireDestroy } from './material-import';
+import { defaultWrappingAlgorithm, importConfigurationProblem, IMPORTABLE_KEY_SPECS } from './shared/key-spec-rules';
+import { importMaterial, requireDestroy } from './private/material-import';
 import { WrappingAlgorithm, WrappingKeySpec } from './wrapping';
 
 /**

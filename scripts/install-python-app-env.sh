@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the Python side of the Python smoke test (test/python.test.ts), idempotent, keyed on the
+# Installs the Python side of the Python smoke test (test/package/python.test.ts), idempotent, keyed on the
 # pinned versions:
 #   .cache/python-app/venv: aws-cdk-lib and constructs from PyPI, plus the jsii Python runtime; the
 #     test reinstalls only this library's wheel into it on each run.

@@ -9,7 +9,7 @@ import { constants, createHmac, createPublicKey, generateKeyPairSync, publicEncr
 import { DecryptCommand, GenerateMacCommand, GetParametersForImportCommand, GetPublicKeyCommand, ImportKeyMaterialCommand, SignCommand } from '@aws-sdk/client-kms';
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import { wrapKeyMaterial } from '../../lambda/wrap';
+import { wrapKeyMaterial } from '../../lambda/material/wrap';
 import { KeyMaterialEncoding, WrappingAlgorithm, WrappingKeySpec } from '../../lib';
 import { EmulatedDeployment } from '../support/emulated-deployment';
 import { EmulatorHarness, KeySetup } from '../support/emulator-harness';

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DecryptCommand, EncryptCommand, GetParametersForImportCommand, ImportKeyMaterialCommand, KMSClient } from '@aws-sdk/client-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { wrapKeyMaterial } from '../../lambda/wrap';
+import { wrapKeyMaterial } from '../../lambda/material/wrap';
 import { ImportedKmsReplicaKey, KeyMaterial, WrappingKeySpec } from '../../lib';
 import { EmulatedDeployment, synthesize } from '../support/emulated-deployment';
 import { EmulatorHarness } from '../support/emulator-harness';

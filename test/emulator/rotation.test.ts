@@ -8,7 +8,7 @@
  * (test/rotation.test.ts); README lists what each emulator checks.
  */
 import { createDecipheriv, randomBytes } from 'node:crypto';
-import { ImportProperties } from '../../lib/contract';
+import { ImportProperties } from '../../lib/shared/contract';
 import { EmulatorHarness, failureOf } from '../support/emulator-harness';
 import { EmulatedDeployment } from '../support/emulated-deployment';
 import { startEmulators } from '../support/emulators';

@@ -8,7 +8,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { constants, privateDecrypt } from 'node:crypto';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler, ProviderEvent } from '../../lambda';
-import { ImportProperties } from '../../lib/contract';
+import { ImportProperties } from '../../lib/shared/contract';
 import { symmetricMaterial, wrappingKeyPair } from './keys';
 
 export const kms = mockClient(KMSClient);

@@ -1,0 +1,104 @@
+/**
+ * The small steps every operation composes: read the material, get import parameters, describe
+ * the key, wrap and import. Each throws the SDK's error as it came; callers map it.
+ */
+import {
+  DescribeKeyCommand, GetParametersForImportCommand, ImportKeyMaterialCommand, KeyMetadata, KMSClient, ListKeyRotationsCommand, RotateKeyOnDemandCommand,
+  RotationsListEntry,
+} from '@aws-sdk/client-kms';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { materialDescription, type ResolvedImportProperties as ImportProperties } from '../../lib/shared/contract';
+import { decodeSecretValue, normaliseMaterial } from '../material/decode';
+import { wrapKeyMaterial } from '../material/wrap';
+
+export interface Clients {
+  readonly kms: KMSClient;
+  readonly secrets: SecretsManagerClient;
+}
+
+/** What GetParametersForImport returned: a wrapping public key and its import token. */
+export interface ImportParameters {
+  readonly ImportToken?: Uint8Array;
+  readonly PublicKey?: Uint8Array;
+}
+
+/** NEW_KEY_MATERIAL, EXISTING_KEY_MATERIAL, or undefined to let KMS decide. */
+export type ImportType = 'NEW_KEY_MATERIAL' | 'EXISTING_KEY_MATERIAL' | undefined;
+
+/**
+ * The expiration asked for: the ValidTo to import (whole seconds; undefined when the material never
+ * expires), and the earliest ValidTo that already satisfies the request (a rolling expiration renewed
+ * within its interval; the same as validTo otherwise).
+ */
+export interface Expiration {
+  readonly validTo?: Date;
+  readonly notBefore?: Date;
+}
+
+/** Reads the secret and returns the material as KMS must receive it. The caller zeroes it. */
+export async function readMaterial(clients: Clients, props: ImportProperties): Promise<Buffer> {
+  const value = await clients.secrets.send(new GetSecretValueCommand({ SecretId: props.SecretId, VersionStage: props.VersionStage }));
+  try {
+    const decoded = decodeSecretValue(value, { secretId: props.SecretId, jsonField: props.JsonField, encoding: props.Encoding });
+    try {
+      return normaliseMaterial(decoded, props.KeySpec);
+    } finally {
+      decoded.fill(0);
+    }
+  } finally {
+    value.SecretBinary?.fill(0); // a SecretString cannot be wiped: JavaScript strings are immutable
+  }
+}
+
+export async function getParameters(clients: Clients, props: ImportProperties): Promise<ImportParameters> {
+  return clients.kms.send(new GetParametersForImportCommand({
+    KeyId: props.KeyArn,
+    WrappingKeySpec: props.WrappingKeySpec as 'RSA_2048',
+    WrappingAlgorithm: props.WrappingAlgorithm as 'RSAES_OAEP_SHA_256',
+  }));
+}
+
+export async function describeKey(clients: Clients, keyArn: string): Promise<KeyMetadata> {
+  return (await clients.kms.send(new DescribeKeyCommand({ KeyId: keyArn }))).KeyMetadata ?? { KeyId: keyArn };
+}
+
+/** Wraps `material` under the parameters' public key and imports it; returns the KeyMaterialId KMS reports. */
+export async function sendImport(clients: Clients, props: ImportProperties, material: Buffer, parameters: ImportParameters,
+  expiration: Expiration, importType: ImportType): Promise<string | undefined> {
+  const response = await clients.kms.send(new ImportKeyMaterialCommand({
+    KeyId: props.KeyArn,
+    ImportToken: parameters.ImportToken,
+    EncryptedKeyMaterial: wrapKeyMaterial(material, parameters.PublicKey!, props.WrappingAlgorithm),
+    ExpirationModel: expiration.validTo ? 'KEY_MATERIAL_EXPIRES' : 'KEY_MATERIAL_DOES_NOT_EXPIRE',
+    ValidTo: expiration.validTo,
+    // Only symmetric encryption keys take ImportType and KeyMaterialDescription; KMS documents them for them alone.
+    ImportType: props.KeySpec === 'SYMMETRIC_DEFAULT' ? importType : undefined,
+    KeyMaterialDescription: props.KeySpec === 'SYMMETRIC_DEFAULT' ? materialDescription(props) : undefined,
+  }));
+  return response.KeyMaterialId;
+}
+
+/** Makes the material pending rotation the key's current material. */
+export async function rotateOnDemand(clients: Clients, keyArn: string): Promise<void> {
+  await clients.kms.send(new RotateKeyOnDemandCommand({ KeyId: keyArn }));
+}
+
+/** Every key material of a symmetric key, as ListKeyRotations reports them: the first, each rotation's, and any pending rotation. */
+export async function listMaterials(clients: Clients, keyArn: string): Promise<RotationsListEntry[]> {
+  const entries: RotationsListEntry[] = [];
+  let Marker: string | undefined;
+  do {
+    const page = await clients.kms.send(new ListKeyRotationsCommand({ KeyId: keyArn, IncludeKeyMaterial: 'ALL_KEY_MATERIAL', Marker }));
+    entries.push(...(page.Rotations ?? []));
+    Marker = page.Truncated ? page.NextMarker : undefined;
+  } while (Marker);
+  return entries;
+}
+
+/** True when KMS reports the key's material with an expiration that satisfies the request (whole seconds). */
+export function hasExpiration(key: KeyMetadata, expiration: Expiration): boolean {
+  if (!expiration.validTo) return key.ExpirationModel === 'KEY_MATERIAL_DOES_NOT_EXPIRE';
+  if (key.ExpirationModel !== 'KEY_MATERIAL_EXPIRES' || key.ValidTo === undefined) return false;
+  const seconds = (date: Date) => Math.floor(new Date(date).getTime() / 1000);
+  return seconds(key.ValidTo) >= seconds(expiration.notBefore ?? expiration.validTo) && seconds(key.ValidTo) <= seconds(expiration.validTo);
+}

@@ -1,0 +1,177 @@
+/**
+ * Multi-Region keys: a primary ImportedKmsKey and an ImportedKmsReplicaKey in a stack of another
+ * Region, wired the CDK way (crossRegionReferences), and the handler's import into a replica.
+ */
+import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { ImportKeyMaterialCommand } from '@aws-sdk/client-kms';
+import { handler } from '../../lambda';
+import { ImportedKmsKey, ImportedKmsReplicaKey, KeyMaterial, KeyMaterialExpiration, WrappingAlgorithm, WrappingKeySpec } from '../../lib';
+import { IMPORT_RESOURCE_TYPE } from '../../lib/shared/contract';
+import { create, kms as kmsMock, props, resetHarness } from '../support/handler-harness';
+import { resourcesOf as templateResources } from '../support/template';
+
+const ACCOUNT = '111122223333';
+
+function twoRegions(primaryProps: Partial<ConstructorParameters<typeof ImportedKmsKey>[2]> = {}) {
+  const app = new App();
+  const primaryStack = new Stack(app, 'Primary', { env: { account: ACCOUNT, region: 'us-east-1' } });
+  const replicaStack = new Stack(app, 'Replica', { env: { account: ACCOUNT, region: 'eu-west-1' }, crossRegionReferences: true });
+  const primary = new ImportedKmsKey(primaryStack, 'Key', {
+    keyMaterial: KeyMaterial.fromSecret(secretsmanager.Secret.fromSecretNameV2(primaryStack, 'Material', 'prod/payments/kms-material'), { jsonField: 'key' }),
+    multiRegion: true,
+    ...primaryProps,
+  });
+  return { app, primaryStack, replicaStack, primary };
+}
+
+const resourcesOf = (stack: Stack) => templateResources(Template.fromStack(stack));
+
+describe('a primary and its replica in two Regions', () => {
+  test('the primary is multi-Region; the replica is an AWS::KMS::ReplicaKey of the primary\'s ARN, read across Regions the CDK way', () => {
+    const { primaryStack, replicaStack, primary } = twoRegions();
+    new ImportedKmsReplicaKey(replicaStack, 'Replica', { primaryKey: primary });
+    Template.fromStack(primaryStack).hasResourceProperties('AWS::KMS::Key', { MultiRegion: true, Origin: 'EXTERNAL' });
+    const replica = Object.values(resourcesOf(replicaStack)).find((r) => r.Type === 'AWS::KMS::ReplicaKey')!;
+    // crossRegionReferences: the primary's import output travels through an SSM parameter the replica stack reads.
+    expect(JSON.stringify(replica.Properties.PrimaryKeyArn)).toMatch(/ExportsReader/);
+    expect(replicaStack.dependencies).toContain(primaryStack);
+    // Like kms.Key, the replica's policy starts with the account's full access, so IAM policies can grant use of it.
+    expect(replica.Properties.KeyPolicy.Statement[0]).toEqual({
+      Effect: 'Allow', Action: 'kms:*', Resource: '*',
+      Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${ACCOUNT}:root`]] } },
+    });
+  });
+
+  test('the replica imports from the replica secret of this Region, with the primary\'s field, and as a replica', () => {
+    const { replicaStack, primary } = twoRegions();
+    new ImportedKmsReplicaKey(replicaStack, 'Replica', { primaryKey: primary });
+    const resources = resourcesOf(replicaStack);
+    const [imported] = Object.values(resources).filter((r) => r.Type === IMPORT_RESOURCE_TYPE);
+    expect(imported.Properties).toMatchObject({
+      KeyArn: { 'Fn::GetAtt': [expect.stringMatching(/^Replica/), 'Arn'] },
+      SecretId: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':secretsmanager:eu-west-1:111122223333:secret:prod/payments/kms-material']] },
+      JsonField: 'key',
+      Replica: 'true',
+    });
+    expect(JSON.stringify(imported.Properties)).not.toMatch(/us-east-1/);
+    // This Region's handler, allowed by the replica's own key policy.
+    const replica = Object.values(resources).find((r) => r.Type === 'AWS::KMS::ReplicaKey')!;
+    const sids = replica.Properties.KeyPolicy.Statement.map((s) => s.Sid).filter(Boolean);
+    expect(sids).toEqual(['AllowImportedKmsKeyHandlerDescribe', 'AllowImportedKmsKeyHandlerParameters', 'AllowImportedKmsKeyHandlerImport']);
+    expect(replica.Properties.KeyPolicy.Statement).toContainEqual(expect.objectContaining({ Action: 'kms:*', Principal: { AWS: expect.anything() as unknown } }));
+    Template.fromStack(replicaStack).resourceCountIs('AWS::Lambda::Function', 3); // handler, provider framework, cross-Region reader
+  });
+
+  test('aliases, grants and consumers of the replica wait for its import', () => {
+    const { replicaStack, primary } = twoRegions();
+    const replica = new ImportedKmsReplicaKey(replicaStack, 'Replica', { primaryKey: primary, alias: 'alias/payments' });
+    const role = new iam.Role(replicaStack, 'Consumer', { assumedBy: new iam.AccountRootPrincipal() });
+    replica.grantEncryptDecrypt(role);
+    const keyArn = { 'Fn::GetAtt': [Match.stringLikeRegexp('^ReplicaImport'), 'KeyArn'] };
+    const template = Template.fromStack(replicaStack);
+    template.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/payments', TargetKeyId: keyArn });
+    template.hasResourceProperties('AWS::IAM::Policy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Resource: keyArn })]) } });
+    const asIKey: kms.IKey = replica;
+    expect(replicaStack.resolve(asIKey.keyArn)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^ReplicaImport/), 'KeyArn'] });
+  });
+
+  test('a statement added to the replica lands in its key policy; its removal policy can be changed later, and only to DESTROY when it shreds', () => {
+    const { replicaStack, primary } = twoRegions();
+    const kept = new ImportedKmsReplicaKey(replicaStack, 'Kept', { primaryKey: primary, removalPolicy: RemovalPolicy.DESTROY });
+    const statement = new iam.PolicyStatement({ sid: 'Audit', actions: ['kms:DescribeKey'], principals: [new iam.ArnPrincipal('arn:aws:iam::444455556666:role/audit')], resources: ['*'] });
+    expect(kept.addToResourcePolicy(statement).statementAdded).toBe(true);
+    kept.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    const shredded = new ImportedKmsReplicaKey(replicaStack, 'Shredded', { primaryKey: primary, shredMaterialOnRemoval: true, removalPolicy: RemovalPolicy.DESTROY });
+    expect(() => shredded.applyRemovalPolicy(RemovalPolicy.RETAIN)).toThrow(
+      'ImportedKmsReplicaKey Replica/Shredded: shredMaterialOnRemoval needs removalPolicy RemovalPolicy.DESTROY, got retain; a kept key must keep its material. Destroy the key, or do not shred.');
+    const replicas = Object.entries(resourcesOf(replicaStack)).filter(([, r]) => r.Type === 'AWS::KMS::ReplicaKey');
+    const keptReplica = replicas.find(([id]) => id.startsWith('Kept'))![1];
+    expect(keptReplica.DeletionPolicy).toBe('Retain');
+    expect(keptReplica.Properties.KeyPolicy.Statement).toContainEqual(expect.objectContaining({ Sid: 'Audit', Action: 'kms:DescribeKey' }));
+  });
+
+  test('the replica\'s expiration and wrapping default to the primary\'s; a rolling one renews in the replica\'s Region', () => {
+    const { replicaStack, primary } = twoRegions({
+      expiration: KeyMaterialExpiration.rolling(Duration.days(30)), wrappingKeySpec: WrappingKeySpec.RSA_3072, wrappingAlgorithm: WrappingAlgorithm.RSAES_OAEP_SHA_1,
+    });
+    new ImportedKmsReplicaKey(replicaStack, 'Replica', { primaryKey: primary });
+    const [imported] = Object.values(resourcesOf(replicaStack)).filter((r) => r.Type === IMPORT_RESOURCE_TYPE);
+    expect(imported.Properties).toMatchObject({ RollingValidity: String(30 * 86400), WrappingKeySpec: 'RSA_3072', WrappingAlgorithm: 'RSAES_OAEP_SHA_1' });
+    Template.fromStack(replicaStack).resourceCountIs('AWS::Events::Rule', 1);
+  });
+
+  test('a primary given by ARN, with an explicit secret of this Region', () => {
+    const stack = new Stack(new App(), 'Replica', { env: { account: ACCOUNT, region: 'eu-west-1' } });
+    const secret = secretsmanager.Secret.fromSecretNameV2(stack, 'S', 'eu-copy');
+    new ImportedKmsReplicaKey(stack, 'Replica', {
+      primaryKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab', keyMaterial: KeyMaterial.fromSecret(secret), keySpec: kms.KeySpec.HMAC_256,
+    });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::KMS::ReplicaKey', { PrimaryKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab' });
+    template.hasResourceProperties(IMPORT_RESOURCE_TYPE, { KeySpec: 'HMAC_256', Replica: 'true', ValidTo: Match.absent() });
+  });
+});
+
+describe('what the construct refuses, with a sentence', () => {
+  test('a primary that is not multi-Region', () => {
+    const { replicaStack, primary } = twoRegions({ multiRegion: false });
+    expect(() => new ImportedKmsReplicaKey(replicaStack, 'Replica', { primaryKey: primary })).toThrow(
+      'ImportedKmsReplicaKey Replica/Replica: the primary key Primary/Key is not multi-Region; create it with multiRegion: true (a key cannot become multi-Region after its creation).');
+  });
+
+  test('a wrapping that cannot carry the key spec, named with the replica', () => {
+    const stack = new Stack(new App(), 'Replica', { env: { account: ACCOUNT, region: 'eu-west-1' } });
+    expect(() => new ImportedKmsReplicaKey(stack, 'Replica', {
+      primaryKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab',
+      keyMaterial: KeyMaterial.fromSecret(secretsmanager.Secret.fromSecretNameV2(stack, 'S', 'eu-copy')),
+      keySpec: kms.KeySpec.RSA_2048, wrappingAlgorithm: WrappingAlgorithm.RSAES_OAEP_SHA_256,
+    })).toThrow(/^ImportedKmsReplicaKey Replica\/Replica: .*RSA_AES_KEY_WRAP_SHA/);
+  });
+
+  test('a key spec that cannot be imported, and crypto-shred of a kept replica', () => {
+    const stack = new Stack(new App(), 'Replica', { env: { account: ACCOUNT, region: 'eu-west-1' } });
+    const byArn = { primaryKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab', keyMaterial: KeyMaterial.fromSecret(secretsmanager.Secret.fromSecretNameV2(stack, 'S', 'eu-copy')) };
+    expect(() => new ImportedKmsReplicaKey(stack, 'MlDsa', { ...byArn, keySpec: kms.KeySpec.ML_DSA_65 })).toThrow(
+      'ImportedKmsReplicaKey Replica/MlDsa: keySpec ML_DSA_65 cannot be imported: KMS does not accept imported key material for ML-DSA keys; use a KMS-generated key (Origin AWS_KMS).');
+    expect(() => new ImportedKmsReplicaKey(stack, 'Kept', { ...byArn, shredMaterialOnRemoval: true })).toThrow(
+      'ImportedKmsReplicaKey Replica/Kept: shredMaterialOnRemoval needs removalPolicy RemovalPolicy.DESTROY, got retain; a kept key must keep its material. Destroy the key, or do not shred.');
+  });
+
+  test('both or neither of primaryKey and primaryKeyArn', () => {
+    const { replicaStack, primary } = twoRegions();
+    expect(() => new ImportedKmsReplicaKey(replicaStack, 'A', {})).toThrow(/give exactly one of primaryKey .* and primaryKeyArn/);
+    expect(() => new ImportedKmsReplicaKey(replicaStack, 'B', { primaryKey: primary, primaryKeyArn: 'arn:aws:kms:us-east-1:1:key/mrk-1' })).toThrow(/give exactly one/);
+  });
+
+  test('a replica in the primary\'s own Region', () => {
+    const { primaryStack, primary } = twoRegions();
+    expect(() => new ImportedKmsReplicaKey(primaryStack, 'Replica', { primaryKey: primary })).toThrow(/the replica is in us-east-1, the primary's own Region/);
+  });
+
+  test('a primary secret whose name is known only at deploy time, without an explicit keyMaterial', () => {
+    const { replicaStack, primary } = twoRegions({ keyMaterial: KeyMaterial.fromSecret(new secretsmanager.Secret(new Stack(new App(), 'Other', { env: { account: ACCOUNT, region: 'us-east-1' } }), 'Generated')) });
+    expect(() => new ImportedKmsReplicaKey(replicaStack, 'Replica', { primaryKey: primary })).toThrow(/has a name known only at deploy time, .* pass keyMaterial: KeyMaterial.fromSecret/);
+  });
+
+  test('rotation of a multi-Region key says how to do it by hand', () => {
+    expect(() => twoRegions({ previousKeyMaterials: [KeyMaterial.fromSecret(secretsmanager.Secret.fromSecretNameV2(new Stack(), 'P', 'old'))] }))
+      .toThrow(/previousKeyMaterials \(rotation\) of a multi-Region key is not supported: KMS needs the new material imported into the primary and every replica before RotateKeyOnDemand on the primary, across stacks of several Regions\. Rotate it by hand \(README, "Multi-Region keys"\)/);
+  });
+});
+
+describe('the handler', () => {
+  beforeEach(resetHarness);
+  afterEach(() => jest.restoreAllMocks());
+
+  test('imports into a replica as EXISTING_KEY_MATERIAL, even on its Create (KMS documents it for replicas)', async () => {
+    await handler(create(props({ Replica: 'true' })));
+    expect(kmsMock.commandCalls(ImportKeyMaterialCommand)[0].args[0].input.ImportType).toBe('EXISTING_KEY_MATERIAL');
+    kmsMock.resetHistory();
+    await handler(create(props()));
+    expect(kmsMock.commandCalls(ImportKeyMaterialCommand)[0].args[0].input.ImportType).toBeUndefined();
+  });
+});
