@@ -5,8 +5,9 @@
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ATTRIBUTE, ImportProperties, RenewalEvent, withDefaults } from '../lib/shared/contract';
+import { SDK_CONNECTION_TIMEOUT_MS, SDK_MAX_ATTEMPTS } from '../lib/shared/limits';
 import { converge, ConvergeResult } from './operations/converge';
-import { ImportError } from './errors/sentences';
+import { ImportError } from './errors/import-error';
 import { renew, RenewalSummary } from './operations/renew';
 import { shred } from './operations/shred';
 import { Clients } from './aws/calls';
@@ -16,7 +17,7 @@ import { Clients } from './aws/calls';
  * SDK. A connection that cannot be opened fails after 5 s instead of waiting for the Lambda timeout
  * (an endpoint that a VPC without endpoints or NAT silently drops).
  */
-const sdkConfig = { maxAttempts: 5, requestHandler: { connectionTimeout: 5000 } };
+const sdkConfig = { maxAttempts: SDK_MAX_ATTEMPTS, requestHandler: { connectionTimeout: SDK_CONNECTION_TIMEOUT_MS } };
 const clients: Clients = {
   kms: new KMSClient(sdkConfig),
   secrets: new SecretsManagerClient(sdkConfig),

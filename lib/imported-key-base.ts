@@ -4,6 +4,9 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { KeyMaterialExpiration } from './key-material-expiration';
+import { constructError } from './private/construct-error';
+import { secondsOf } from './private/expiration-rules';
+import { RENEWALS_PER_VALIDITY } from './shared/limits';
 
 /** Options of the alarm on a key's material expiration. */
 export interface MaterialExpirationAlarmOptions {
@@ -138,10 +141,11 @@ export abstract class ImportedKeyBase extends Resource implements kms.IKey {
   public addMaterialExpirationAlarm(id: string, options: MaterialExpirationAlarmOptions = {}): cloudwatch.Alarm {
     this.requireExpiringMaterial('addMaterialExpirationAlarm');
     const { validity, renewalInterval } = this.expiration;
-    const threshold = options.threshold ?? (renewalInterval ? Duration.seconds(renewalInterval.toSeconds() * 3) : Duration.days(30));
-    if (validity && threshold.toSeconds() >= validity.toSeconds()) {
-      throw new Error(`ImportedKmsKey ${this.node.path}: alarm threshold ${threshold.toHumanString()} is not shorter than the rolling validity `
-        + `${validity.toHumanString()}, so the alarm would always be on; choose a shorter threshold.`);
+    const threshold = options.threshold ?? this.defaultAlarmThreshold(renewalInterval);
+    const [thresholdSeconds, validitySeconds] = [secondsOf(threshold), validity && secondsOf(validity)];
+    if (thresholdSeconds !== undefined && validitySeconds !== undefined && thresholdSeconds >= validitySeconds) {
+      throw constructError(this, `alarm threshold ${threshold.toHumanString()} is not shorter than the rolling validity `
+        + `${validity!.toHumanString()}, so the alarm would always be on; choose a shorter threshold.`);
     }
     return new cloudwatch.Alarm(this, id, {
       metric: this.metricSecondsUntilMaterialExpiration(),
@@ -169,9 +173,20 @@ export abstract class ImportedKeyBase extends Resource implements kms.IKey {
     return rule;
   }
 
+  /** 30 days for a fixed expiration; three renewal intervals for a rolling one. */
+  private defaultAlarmThreshold(renewalInterval: Duration | undefined): Duration {
+    if (!renewalInterval) return Duration.days(30);
+    const seconds = secondsOf(renewalInterval);
+    if (seconds === undefined) {
+      throw constructError(this, 'addMaterialExpirationAlarm() needs a threshold when the renewalInterval is known only at deploy time; '
+        + 'pass options.threshold (e.g. three renewal intervals).');
+    }
+    return Duration.seconds(seconds * RENEWALS_PER_VALIDITY);
+  }
+
   private requireExpiringMaterial(method: string): void {
     if (this.expiration.validTo || this.expiration.validity) return;
-    throw new Error(`ImportedKmsKey ${this.node.path}: ${method}() has nothing to monitor: the key's material never expires `
+    throw constructError(this, `${method}() has nothing to monitor: the key's material never expires `
       + '(KeyMaterialExpiration.never()), so KMS publishes no expiration metric or event for it.');
   }
 }

@@ -1,4 +1,4 @@
-import { Annotations, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -6,16 +6,10 @@ import { Construct } from 'constructs';
 import { ImportedKeyBase } from './imported-key-base';
 import { KeyMaterial } from './key-material';
 import { KeyMaterialExpiration } from './key-material-expiration';
-import { defaultWrappingAlgorithm, importConfigurationProblem, IMPORTABLE_KEY_SPECS } from './shared/key-spec-rules';
-import { importMaterial, requireDestroy, sourceOf } from './private/material-import';
+import { keySettings, requireDestroy, requireMaterial } from './private/key-construction';
+import { importMaterial } from './private/material-import';
+import { validateRotation } from './private/rotation-rules';
 import { WrappingAlgorithm, WrappingKeySpec } from './wrapping';
-
-/** KMS's quota of on-demand rotations per key (older documentation says 10; the API reference says 25). */
-const MAX_ON_DEMAND_ROTATIONS = 25;
-
-function describeEntry(index: number, count: number): string {
-  return index === count - 1 ? 'keyMaterial' : `previousKeyMaterials[${index}]`;
-}
 
 /**
  * Properties of an ImportedKmsKey.
@@ -195,30 +189,26 @@ export class ImportedKmsKey extends ImportedKeyBase {
    */
   constructor(scope: Construct, id: string, props: ImportedKmsKeyProps) {
     super(scope, id);
-    const keySpec = this.keySpec = props.keySpec ?? kms.KeySpec.SYMMETRIC_DEFAULT;
-    const keyUsage = props.keyUsage ?? (IMPORTABLE_KEY_SPECS[keySpec]?.usages[0] as kms.KeyUsage | undefined) ?? kms.KeyUsage.ENCRYPT_DECRYPT;
-    this.wrappingKeySpec = props.wrappingKeySpec ?? WrappingKeySpec.RSA_4096;
-    this.wrappingAlgorithm = props.wrappingAlgorithm ?? defaultWrappingAlgorithm(keySpec) as WrappingAlgorithm;
-    const problem = importConfigurationProblem(keySpec, keyUsage, this.wrappingKeySpec, this.wrappingAlgorithm);
-    if (problem) throw new Error(`ImportedKmsKey ${this.node.path}: ${problem}`);
-    this.expiration = props.expiration ?? KeyMaterialExpiration.never();
-    this.keyMaterial = props.keyMaterial;
+    const keyMaterial = this.keyMaterial = requireMaterial(this, 'keyMaterial', props?.keyMaterial);
+    const previous = (props.previousKeyMaterials ?? []).map((material, i) => requireMaterial(this, `previousKeyMaterials[${i}]`, material));
+    const settings = keySettings(this, props);
+    this.keySpec = settings.keySpec;
+    this.wrappingKeySpec = settings.wrappingKeySpec;
+    this.wrappingAlgorithm = settings.wrappingAlgorithm;
+    this.expiration = settings.expiration;
     this.multiRegion = props.multiRegion ?? false;
-    this.shredMaterialOnRemoval = props.shredMaterialOnRemoval ?? false;
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    if (this.shredMaterialOnRemoval) requireDestroy(this, removalPolicy);
-    const previous = props.previousKeyMaterials ?? [];
-    const materials = [...previous, props.keyMaterial];
-    if (previous.length > 0) this.validateRotation(keySpec, materials);
+    this.shredMaterialOnRemoval = settings.shred;
+    const materials = [...previous, keyMaterial];
+    if (previous.length > 0) validateRotation(this, settings.keySpec, this.multiRegion, materials);
 
     this.key = new kms.Key(this, 'Resource', {
       description: props.description,
       policy: props.policy,
       admins: props.admins,
-      removalPolicy,
+      removalPolicy: settings.removalPolicy,
       pendingWindow: props.pendingWindow,
-      keySpec,
-      keyUsage,
+      keySpec: settings.keySpec,
+      keyUsage: settings.keyUsage,
       enableKeyRotation: false,
       multiRegion: props.multiRegion,
     });
@@ -228,11 +218,7 @@ export class ImportedKmsKey extends ImportedKeyBase {
       reason: 'KMS cannot rotate imported key material automatically (EnableKeyRotation is refused for Origin EXTERNAL); rotate by importing new material on demand.',
     });
 
-    const imported = importMaterial(this, {
-      keyArn: this.key.keyArn, keyPolicy: this.key, keySpec, materials, expiration: this.expiration,
-      wrappingKeySpec: this.wrappingKeySpec, wrappingAlgorithm: this.wrappingAlgorithm, shred: this.shredMaterialOnRemoval,
-      handlerRuntime: props.handlerRuntime,
-    });
+    const imported = importMaterial(this, settings, { keyArn: this.key.keyArn, keyPolicy: this.key, materials, handlerRuntime: props.handlerRuntime });
     this.keyArn = imported.keyArn;
     this.keyId = imported.keyId;
     this.currentKeyMaterialId = imported.currentKeyMaterialId;
@@ -250,40 +236,4 @@ export class ImportedKmsKey extends ImportedKeyBase {
     if (this.shredMaterialOnRemoval) requireDestroy(this, policy);
     this.key.applyRemovalPolicy(policy);
   }
-
-  /** A key that lists earlier materials rotates: only symmetric keys can, each material once, within KMS's quota. */
-  private validateRotation(keySpec: kms.KeySpec, materials: KeyMaterial[]): void {
-    if (this.multiRegion) {
-      throw new Error(`ImportedKmsKey ${this.node.path}: previousKeyMaterials (rotation) of a multi-Region key is not supported: KMS needs the new `
-        + 'material imported into the primary and every replica before RotateKeyOnDemand on the primary, across stacks of several Regions. '
-        + 'Rotate it by hand (README, "Multi-Region keys"), or use a single-Region key.');
-    }
-    if (keySpec !== kms.KeySpec.SYMMETRIC_DEFAULT) {
-      throw new Error(`ImportedKmsKey ${this.node.path}: previousKeyMaterials needs a SYMMETRIC_DEFAULT key; got ${keySpec}. `
-        + 'KMS rotates only symmetric encryption keys: an HMAC or asymmetric key keeps its first material for life, so new material needs a new ImportedKmsKey.');
-    }
-    if (materials.length - 1 > MAX_ON_DEMAND_ROTATIONS) {
-      throw new Error(`ImportedKmsKey ${this.node.path}: ${materials.length - 1} previousKeyMaterials need as many rotations, and KMS allows `
-        + `${MAX_ON_DEMAND_ROTATIONS} on-demand rotations per key. Put further material in a new ImportedKmsKey.`);
-    }
-    const stack = Stack.of(this);
-    const seen = new Map<string, number>();
-    materials.forEach((material, index) => {
-      const source = JSON.stringify(stack.resolve({ ...sourceOf(material), VersionStage: material.versionStage ?? 'AWSCURRENT' }));
-      const earlier = seen.get(source);
-      if (earlier !== undefined) {
-        throw new Error(`ImportedKmsKey ${this.node.path}: ${describeEntry(index, materials.length)} reads the same secret, field and version stage as `
-          + `${describeEntry(earlier, materials.length)}; each material needs a source of its own (e.g. its own version stage).`);
-      }
-      seen.set(source, index);
-      const stage = material.versionStage ?? 'AWSCURRENT';
-      const shared = materials.some((other) => other !== material && other.secret === material.secret);
-      if (stage === 'AWSPREVIOUS' || (stage === 'AWSCURRENT' && shared)) {
-        Annotations.of(this).addWarningV2('imported-kms-key:unpinned-material', `${describeEntry(index, materials.length)} reads version stage ${stage}, `
-          + 'which moves whenever the secret gets a new value; the key needs every material re-readable for its lifetime (each expiration change re-imports all). '
-          + 'Pin it to a version stage of its own (README, "Rotating the material").');
-      }
-    });
-  }
-
 }

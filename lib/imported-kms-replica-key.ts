@@ -8,8 +8,9 @@ import { ImportedKeyBase } from './imported-key-base';
 import { ImportedKmsKey } from './imported-kms-key';
 import { KeyMaterial } from './key-material';
 import { KeyMaterialExpiration } from './key-material-expiration';
-import { defaultWrappingAlgorithm, importConfigurationProblem, IMPORTABLE_KEY_SPECS } from './shared/key-spec-rules';
-import { importMaterial, requireDestroy } from './private/material-import';
+import { constructError } from './private/construct-error';
+import { keySettings, requireDestroy, requireMaterial } from './private/key-construction';
+import { importMaterial } from './private/material-import';
 import { WrappingAlgorithm, WrappingKeySpec } from './wrapping';
 
 /**
@@ -151,29 +152,29 @@ export class ImportedKmsReplicaKey extends ImportedKeyBase {
    */
   constructor(scope: Construct, id: string, props: ImportedKmsReplicaKeyProps) {
     super(scope, id);
-    const primary = props.primaryKey;
-    if ((primary === undefined) === (props.primaryKeyArn === undefined)) {
-      throw new Error(`ImportedKmsReplicaKey ${this.node.path}: give exactly one of primaryKey (an ImportedKmsKey of this app) and primaryKeyArn.`);
+    const primary = props?.primaryKey;
+    if ((primary === undefined) === (props?.primaryKeyArn === undefined)) {
+      throw constructError(this, `give exactly one of primaryKey (an ImportedKmsKey of this app) and primaryKeyArn.`);
     }
     if (primary && !primary.multiRegion) {
-      throw new Error(`ImportedKmsReplicaKey ${this.node.path}: the primary key ${primary.node.path} is not multi-Region; `
+      throw constructError(this, `the primary key ${primary.node.path} is not multi-Region; `
         + 'create it with multiRegion: true (a key cannot become multi-Region after its creation).');
     }
     const region = Stack.of(this).region;
     if (primary && !Token.isUnresolved(region) && region === Stack.of(primary).region) {
-      throw new Error(`ImportedKmsReplicaKey ${this.node.path}: the replica is in ${region}, the primary's own Region; a replica must be in another Region.`);
+      throw constructError(this, `the replica is in ${region}, the primary's own Region; a replica must be in another Region.`);
     }
-    const keySpec = primary?.keySpec ?? props.keySpec ?? kms.KeySpec.SYMMETRIC_DEFAULT;
-    const wrappingKeySpec = props.wrappingKeySpec ?? primary?.wrappingKeySpec ?? WrappingKeySpec.RSA_4096;
-    const wrappingAlgorithm = props.wrappingAlgorithm ?? primary?.wrappingAlgorithm ?? defaultWrappingAlgorithm(keySpec);
-    const keyUsage = IMPORTABLE_KEY_SPECS[keySpec]?.usages[0] ?? kms.KeyUsage.ENCRYPT_DECRYPT;
-    const problem = importConfigurationProblem(keySpec, keyUsage, wrappingKeySpec, wrappingAlgorithm);
-    if (problem) throw new Error(`ImportedKmsReplicaKey ${this.node.path}: ${problem}`);
-    this.expiration = props.expiration ?? primary?.expiration ?? KeyMaterialExpiration.never();
-    this.shredMaterialOnRemoval = props.shredMaterialOnRemoval ?? false;
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    if (this.shredMaterialOnRemoval) requireDestroy(this, removalPolicy);
-    const material = props.keyMaterial ?? this.replicaOfPrimarySecret(primary!);
+    const settings = keySettings(this, {
+      keySpec: primary?.keySpec ?? props.keySpec,
+      wrappingKeySpec: props.wrappingKeySpec ?? primary?.wrappingKeySpec,
+      wrappingAlgorithm: props.wrappingAlgorithm ?? primary?.wrappingAlgorithm,
+      expiration: props.expiration ?? primary?.expiration,
+      removalPolicy: props.removalPolicy,
+      shredMaterialOnRemoval: props.shredMaterialOnRemoval,
+    });
+    this.expiration = settings.expiration;
+    this.shredMaterialOnRemoval = settings.shred;
+    const material = props.keyMaterial ? requireMaterial(this, 'keyMaterial', props.keyMaterial) : this.replicaOfPrimarySecret(primary);
 
     this.policy = props.policy ?? new iam.PolicyDocument();
     this.policy.addStatements(new iam.PolicyStatement({
@@ -185,11 +186,10 @@ export class ImportedKmsReplicaKey extends ImportedKeyBase {
       description: props.description,
       pendingWindowInDays: props.pendingWindow?.toDays(),
     });
-    this.replica.applyRemovalPolicy(removalPolicy);
+    this.replica.applyRemovalPolicy(settings.removalPolicy);
 
-    const imported = importMaterial(this, {
-      keyArn: this.replica.attrArn, keyPolicy: this, keySpec, materials: [material], expiration: this.expiration,
-      wrappingKeySpec, wrappingAlgorithm, shred: this.shredMaterialOnRemoval, replica: true, handlerRuntime: props.handlerRuntime,
+    const imported = importMaterial(this, settings, {
+      keyArn: this.replica.attrArn, keyPolicy: this, materials: [material], replica: true, handlerRuntime: props.handlerRuntime,
     });
     this.keyArn = imported.keyArn;
     this.keyId = imported.keyId;
@@ -211,11 +211,15 @@ export class ImportedKmsReplicaKey extends ImportedKeyBase {
   }
 
   /** The primary's material source, pointed at the secret of the same name in this Region. */
-  private replicaOfPrimarySecret(primary: ImportedKmsKey): KeyMaterial {
+  private replicaOfPrimarySecret(primary: ImportedKmsKey | undefined): KeyMaterial {
+    if (!primary) {
+      throw constructError(this, 'keyMaterial is required with primaryKeyArn: the material of a primary key outside this app cannot be found here. '
+        + 'Pass keyMaterial: KeyMaterial.fromSecret(...) with a secret of this Region that holds the primary\'s material.');
+    }
     const source = primary.keyMaterial;
     const name = source.secret.secretName;
     if (Token.isUnresolved(name)) {
-      throw new Error(`ImportedKmsReplicaKey ${this.node.path}: the primary's secret has a name known only at deploy time, so its replica in this Region `
+      throw constructError(this, 'the primary\'s secret has a name known only at deploy time, so its replica in this Region '
         + 'cannot be named here; pass keyMaterial: KeyMaterial.fromSecret(...) with a secret readable in this Region.');
     }
     const secret = secretsmanager.Secret.fromSecretNameV2(this, 'MaterialSecret', name);

@@ -1,7 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
-
-/** KMS accepts a ValidTo at most this far ahead of the import. */
-export const MAX_VALIDITY_DAYS = 365;
+import { DEFAULT_RENEWAL_INTERVAL_SECONDS } from './shared/limits';
 
 /** Options of a rolling expiration. */
 export interface RollingExpirationOptions {
@@ -51,19 +49,9 @@ export class KeyMaterialExpiration {
    * @param options how often the schedule renews the material
    */
   public static rolling(validity: Duration, options: RollingExpirationOptions = {}): KeyMaterialExpiration {
-    const interval = options.renewalInterval ?? Duration.days(1);
-    const [validitySeconds, intervalSeconds] = [validity.toSeconds(), interval.toSeconds()];
-    if (validitySeconds > MAX_VALIDITY_DAYS * 86_400) {
-      throw new Error(`KeyMaterialExpiration.rolling: validity ${validity.toHumanString()} is longer than ${MAX_VALIDITY_DAYS} days, which KMS refuses.`);
-    }
-    if (intervalSeconds < 3600) {
-      throw new Error(`KeyMaterialExpiration.rolling: renewalInterval ${interval.toHumanString()} is shorter than 1 hour.`);
-    }
-    if (intervalSeconds * 3 > validitySeconds) {
-      throw new Error(`KeyMaterialExpiration.rolling: renewalInterval ${interval.toHumanString()} is more than a third of validity ${validity.toHumanString()}; `
-        + 'choose a shorter interval or a longer validity, so that two failed renewals in a row still leave the key usable.');
-    }
-    return new KeyMaterialExpiration(undefined, validity, interval);
+    // Checked by the key that uses it (limits, interval against validity), so the error names the key.
+    const interval = options.renewalInterval ?? Duration.seconds(DEFAULT_RENEWAL_INTERVAL_SECONDS);
+    return new KeyMaterialExpiration(undefined, validity, interval, options.renewalInterval === undefined);
   }
 
   private constructor(
@@ -73,5 +61,14 @@ export class KeyMaterialExpiration {
     public readonly validity?: Duration,
     /** How often a rolling expiration is renewed. */
     public readonly renewalInterval?: Duration,
-  ) {}
+    intervalIsDefault = false,
+  ) {
+    this._renewalIntervalIsDefault = intervalIsDefault;
+  }
+
+  /**
+   * Whether `renewalInterval` is the default (errors say so).
+   * @internal
+   */
+  public readonly _renewalIntervalIsDefault: boolean;
 }

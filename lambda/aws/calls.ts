@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { materialDescription, type ResolvedImportProperties as ImportProperties } from '../../lib/shared/contract';
+import { Expiration, ImportType } from '../decisions/expiration';
 import { decodeSecretValue, normaliseMaterial } from '../material/decode';
 import { wrapKeyMaterial } from '../material/wrap';
 
@@ -20,19 +21,6 @@ export interface Clients {
 export interface ImportParameters {
   readonly ImportToken?: Uint8Array;
   readonly PublicKey?: Uint8Array;
-}
-
-/** NEW_KEY_MATERIAL, EXISTING_KEY_MATERIAL, or undefined to let KMS decide. */
-export type ImportType = 'NEW_KEY_MATERIAL' | 'EXISTING_KEY_MATERIAL' | undefined;
-
-/**
- * The expiration asked for: the ValidTo to import (whole seconds; undefined when the material never
- * expires), and the earliest ValidTo that already satisfies the request (a rolling expiration renewed
- * within its interval; the same as validTo otherwise).
- */
-export interface Expiration {
-  readonly validTo?: Date;
-  readonly notBefore?: Date;
 }
 
 /** Reads the secret and returns the material as KMS must receive it. The caller zeroes it. */
@@ -93,12 +81,4 @@ export async function listMaterials(clients: Clients, keyArn: string): Promise<R
     Marker = page.Truncated ? page.NextMarker : undefined;
   } while (Marker);
   return entries;
-}
-
-/** True when KMS reports the key's material with an expiration that satisfies the request (whole seconds). */
-export function hasExpiration(key: KeyMetadata, expiration: Expiration): boolean {
-  if (!expiration.validTo) return key.ExpirationModel === 'KEY_MATERIAL_DOES_NOT_EXPIRE';
-  if (key.ExpirationModel !== 'KEY_MATERIAL_EXPIRES' || key.ValidTo === undefined) return false;
-  const seconds = (date: Date) => Math.floor(new Date(date).getTime() / 1000);
-  return seconds(key.ValidTo) >= seconds(expiration.notBefore ?? expiration.validTo) && seconds(key.ValidTo) <= seconds(expiration.validTo);
 }

@@ -5,9 +5,12 @@
  */
 import type { KeyMetadata } from '@aws-sdk/client-kms';
 import type { ResolvedImportProperties } from '../../lib/shared/contract';
-import { ImportError, toImportError } from '../errors/sentences';
-import { READY_RETRY_DELAYS_MS, Sleep } from './waits';
-import { Clients, describeKey, Expiration, hasExpiration } from './calls';
+import { ImportError } from '../errors/import-error';
+import { toImportError } from '../errors/sentences';
+import { READY_RETRY_DELAYS_MS } from '../../lib/shared/limits';
+import { Sleep } from './waits';
+import { Clients, describeKey } from './calls';
+import { Expiration, hasExpiration } from '../decisions/expiration';
 
 /** With `materialId`, also waits until that material is the key's current one (after a rotation). */
 export async function confirmReady(clients: Clients, props: ResolvedImportProperties, expiration: Expiration, wait: Sleep,

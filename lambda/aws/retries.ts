@@ -5,8 +5,10 @@
 import type { RotationsListEntry } from '@aws-sdk/client-kms';
 import type { ResolvedImportProperties } from '../../lib/shared/contract';
 import { toImportError } from '../errors/sentences';
-import { IMPORT_RETRY_DELAYS_MS, Sleep } from './waits';
-import { Clients, Expiration, getParameters, ImportParameters, ImportType, listMaterials, rotateOnDemand, sendImport } from './calls';
+import { IMPORT_RETRY_DELAYS_MS } from '../../lib/shared/limits';
+import { Sleep } from './waits';
+import { Clients, getParameters, ImportParameters, listMaterials, rotateOnDemand, sendImport } from './calls';
+import { Expiration, ImportType } from '../decisions/expiration';
 
 /** What every step of one Create or Update shares. */
 export interface ImportContext {

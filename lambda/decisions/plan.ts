@@ -8,7 +8,8 @@
  */
 import type { KeyMetadata } from '@aws-sdk/client-kms';
 import { type ImportProperties, materialSources, sourceKey } from '../../lib/shared/contract';
-import { Expiration, hasExpiration, ImportType } from '../aws/calls';
+import { Expiration, hasExpiration, ImportType } from './expiration';
+import { stateSentence } from '../errors/sentences';
 
 export interface Request {
   readonly requestType: 'Create' | 'Update';
@@ -108,13 +109,4 @@ export function planImport(request: Request, key: KeyMetadata): Plan {
 function materialExpired(oldProps: ImportProperties, key: KeyMetadata, now: Date): boolean {
   const passed = (date: string | Date | undefined) => date !== undefined && new Date(date).getTime() <= now.getTime();
   return oldProps.RollingValidity !== undefined || passed(oldProps.ValidTo) || passed(key.ValidTo);
-}
-
-export function stateSentence(keyArn: string, state: string): string {
-  if (state === 'Disabled') {
-    return `KMS key ${keyArn} is Disabled, and a deploy never imports into a disabled key or enables it (someone disabled it, perhaps on purpose). `
-      + `If the key should be in use again, enable it (aws kms enable-key --key-id ${keyArn}), then deploy again.`;
-  }
-  return `KMS key ${keyArn} is PendingDeletion, so it takes no import. To keep the key, cancel its deletion `
-    + `(aws kms cancel-key-deletion --key-id ${keyArn}), enable it if it held material (aws kms enable-key --key-id ${keyArn}), then deploy again.`;
 }

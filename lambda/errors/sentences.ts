@@ -4,17 +4,8 @@
  * text of an underlying error.
  */
 
-/** A failure whose message is safe to show in CloudFormation events and logs. */
-export class ImportError extends Error {
-  /** @param code the name of the AWS error behind it, if any (for callers that decide on it; never shown). */
-  constructor(message: string, public readonly code?: string) {
-    super(message);
-    this.name = 'ImportError';
-  }
-}
-
-/** Which step failed, so the message can say what the handler was doing. */
-export type Step = 'read-secret' | 'get-parameters' | 'import' | 'import-new' | 'rotate' | 'describe-key' | 'list-materials' | 'delete-material';
+import { ImportError, Step } from './import-error';
+import { MAX_ON_DEMAND_ROTATIONS, MAX_VALIDITY_DAYS } from '../../lib/shared/limits';
 
 const KMS_ACTION: Readonly<Record<Exclude<Step, 'read-secret'>, string>> = {
   'get-parameters': 'GetParametersForImport',
@@ -38,7 +29,7 @@ const KMS_ERRORS: Readonly<Record<string, string>> = {
   KMSInvalidStateException: 'the KMS key is in a state that does not accept imports (for example PendingDeletion or Disabled). Cancel its deletion or enable it, then retry the deployment.',
   UnsupportedOperationException: 'the KMS key does not accept imported material: its Origin is not EXTERNAL, or it lives in a custom key store. Use a key created with Origin EXTERNAL.',
   AccessDeniedException: 'the import handler is not allowed to use this KMS key. Keep the "AllowImportedKmsKeyHandler..." statements in the key policy (they allow exactly what the handler does with this key).',
-  ValidationException: 'KMS rejected the request parameters (for example a ValidTo in the past or more than 365 days ahead). Fix the expiration, then retry.',
+  ValidationException: `KMS rejected the request parameters (for example a ValidTo in the past or more than ${MAX_VALIDITY_DAYS} days ahead). Fix the expiration, then retry.`,
   LimitExceededException: 'KMS request rate limits were exceeded, even after retries. Retry the deployment later.',
   ThrottlingException: 'KMS throttled the requests, even after retries. Retry the deployment later.',
 };
@@ -51,7 +42,7 @@ const STEP_ERRORS: Readonly<Partial<Record<Step, Readonly<Record<string, string>
     UnsupportedOperationException: 'the key does not take new material: only symmetric encryption keys with Origin EXTERNAL rotate (a multi-Region replica takes new material only after its primary). Create a new ImportedKmsKey for the new material.',
   },
   'rotate': {
-    LimitExceededException: 'the key has used all its on-demand rotations (KMS allows 25 per key). The new material stays pending: delete it '
+    LimitExceededException: `the key has used all its on-demand rotations (KMS allows ${MAX_ON_DEMAND_ROTATIONS} per key). The new material stays pending: delete it `
       + '(aws kms delete-imported-key-material --key-id <key> --key-material-id <id of the PENDING_ROTATION material from aws kms list-key-rotations --include-key-material ALL_KEY_MATERIAL>), '
       + 'and put the new material in a new ImportedKmsKey.',
     ConflictException: 'an automatic rotation of the key is in progress or about to start. Retry the deployment in 20 minutes.',
@@ -104,4 +95,14 @@ export function toImportError(error: unknown, step: Step, keyArn: string, secret
   }
   return new ImportError(`${KMS_ACTION[step]} failed for KMS key ${keyArn} (${name}): `
     + (STEP_ERRORS[step]?.[name]?.replace('<key>', keyArn) ?? KMS_ERRORS[name] ?? 'an unexpected error occurred. Retry the deployment; if it persists, check the key in the KMS console.'), name);
+}
+
+/** Why a deploy does not import into a key an operator disabled or scheduled for deletion, and what to do. */
+export function stateSentence(keyArn: string, state: string): string {
+  if (state === 'Disabled') {
+    return `KMS key ${keyArn} is Disabled, and a deploy never imports into a disabled key or enables it (someone disabled it, perhaps on purpose). `
+      + `If the key should be in use again, enable it (aws kms enable-key --key-id ${keyArn}), then deploy again.`;
+  }
+  return `KMS key ${keyArn} is PendingDeletion, so it takes no import. To keep the key, cancel its deletion `
+    + `(aws kms cancel-key-deletion --key-id ${keyArn}), enable it if it held material (aws kms enable-key --key-id ${keyArn}), then deploy again.`;
 }

@@ -4,7 +4,7 @@
  */
 import { createPrivateKey, createPublicKey, KeyObject, X509Certificate } from 'node:crypto';
 import { IMPORTABLE_KEY_SPECS, KeySpecRule } from '../../lib/shared/key-spec-rules';
-import { ImportError } from '../errors/sentences';
+import { ImportError } from '../errors/import-error';
 
 /** What Secrets Manager returned. */
 export interface SecretValue {

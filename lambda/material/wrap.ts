@@ -3,7 +3,7 @@
  */
 import { constants, createCipheriv, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
 import { oaepCapacityBytes, WRAPPING_ALGORITHMS } from '../../lib/shared/key-spec-rules';
-import { ImportError } from '../errors/sentences';
+import { ImportError } from '../errors/import-error';
 
 /** RFC 5649 alternative initial value for AES key wrap with padding. */
 const KWP_IV = Buffer.from('A65959A6', 'hex');

@@ -10,14 +10,16 @@ import type { KeyMetadata } from '@aws-sdk/client-kms';
 import type { ImportProperties, ResolvedImportProperties } from '../../lib/shared/contract';
 import { ImportContext, importWithRetries } from '../aws/retries';
 import { confirmReady } from '../aws/readiness';
-import { ImportError, Step, toImportError } from '../errors/sentences';
+import { ImportError, Step } from '../errors/import-error';
+import { toImportError } from '../errors/sentences';
 import { importHistory, reimportEvery } from './material-history';
 import { materialChange, Plan, planImport, Request } from '../decisions/plan';
-import { CONSISTENCY_RETRY_DELAYS_MS, Sleep, sleep } from '../aws/waits';
+import { CONSISTENCY_RETRY_DELAYS_MS } from '../../lib/shared/limits';
+import { Sleep, sleep } from '../aws/waits';
 import { rotate } from './rotate';
-import { Clients, describeKey, Expiration, getParameters, ImportParameters, readMaterial } from '../aws/calls';
+import { Clients, describeKey, getParameters, ImportParameters, readMaterial } from '../aws/calls';
+import { requestedExpiration } from '../decisions/expiration';
 
-const MAX_VALIDITY_MS = 365 * 24 * 3600 * 1000;
 
 export interface ConvergeRequest {
   readonly requestType: 'Create' | 'Update';
@@ -52,7 +54,7 @@ export async function converge(clients: Clients, request: ConvergeRequest, optio
   const result = (imported: boolean, extra: { keyMaterialId?: string; reason?: string } = {}): ConvergeResult =>
     ({ keyArn: props.KeyArn, keyId: keyIdOf(props.KeyArn), imported, ...extra });
 
-  const expiration = requestedExpiration(request, now);
+  const expiration = requestedExpiration(props, now, request.renewal ?? false);
   if (expiration === 'passed') {
     // KMS refuses a ValidTo in the past. On an Update this is the state CloudFormation rolls back to
     // (or a template synthesized long ago): the key keeps what it holds, and the stack must not wedge.
@@ -124,36 +126,6 @@ async function firstRoundTrip(clients: Clients, request: Request, keyMayBeNew: b
     if (!settling || retry >= CONSISTENCY_RETRY_DELAYS_MS.length) throw toImportError(error, step, props.KeyArn, props.SecretId);
     await wait(CONSISTENCY_RETRY_DELAYS_MS[retry]);
   }
-}
-
-/**
- * The expiration to import, in whole seconds: a fixed ValidTo, `RollingValidity` seconds from now
- * (satisfied by material renewed within the last `RenewalInterval`, except on a renewal), or none;
- * 'passed' for a fixed ValidTo that is no longer in the future.
- */
-function requestedExpiration(request: ConvergeRequest, now: Date): Expiration | 'passed' {
-  const { ValidTo, RollingValidity, RenewalInterval } = request.props;
-  const wholeSeconds = (ms: number) => new Date(Math.floor(ms / 1000) * 1000);
-  let validTo: Date;
-  let notBefore: Date;
-  if (RollingValidity) {
-    validTo = wholeSeconds(now.getTime() + Number(RollingValidity) * 1000);
-    notBefore = request.renewal ? validTo : new Date(validTo.getTime() - Number(RenewalInterval ?? 0) * 1000);
-    if (Number.isNaN(validTo.getTime()) || Number.isNaN(notBefore.getTime())) {
-      throw new ImportError(`RollingValidity '${RollingValidity}' / RenewalInterval '${RenewalInterval}' are not numbers of seconds. Use KeyMaterialExpiration.rolling(validity).`);
-    }
-  } else if (ValidTo) {
-    const date = new Date(ValidTo);
-    if (Number.isNaN(date.getTime())) throw new ImportError(`ValidTo '${ValidTo}' is not an ISO-8601 date. Use KeyMaterialExpiration.at(date).`);
-    if (date.getTime() <= now.getTime()) return 'passed';
-    validTo = notBefore = wholeSeconds(date.getTime());
-  } else {
-    return {};
-  }
-  if (validTo.getTime() - now.getTime() > MAX_VALIDITY_MS) {
-    throw new ImportError(`The expiration ${ValidTo ?? validTo.toISOString()} is more than 365 days away, so KMS would refuse the import. Choose an earlier date and deploy again.`);
-  }
-  return { validTo, notBefore };
 }
 
 function keyIdOf(keyArn: string): string {

@@ -7,7 +7,8 @@
 import { forMaterial, materialDescription, materialSources, MaterialSource } from '../../lib/shared/contract';
 import { ImportContext, importWithRetries, listMaterialsOrFail } from '../aws/retries';
 import { confirmReady } from '../aws/readiness';
-import { ImportError, toImportError } from '../errors/sentences';
+import { ImportError } from '../errors/import-error';
+import { toImportError } from '../errors/sentences';
 import { MaterialChange } from '../decisions/plan';
 import { rotate, RotationResult } from './rotate';
 import { ImportParameters, readMaterial } from '../aws/calls';

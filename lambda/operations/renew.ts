@@ -7,7 +7,7 @@
  */
 import { ImportProperties, withDefaults } from '../../lib/shared/contract';
 import { converge, ConvergeOptions } from './converge';
-import { ImportError } from '../errors/sentences';
+import { ImportError } from '../errors/import-error';
 import { Clients } from '../aws/calls';
 
 /** Keys renewed at once: KMS's import APIs have low request quotas. */

@@ -11,8 +11,8 @@ import type { KeyMetadata, RotationsListEntry } from '@aws-sdk/client-kms';
 import { materialDescription } from '../../lib/shared/contract';
 import { freshParameters, ImportContext, importWithRetries, listMaterialsOrFail, rotateWithRetries } from '../aws/retries';
 import { confirmReady } from '../aws/readiness';
-import { ImportError } from '../errors/sentences';
-import { stateSentence } from '../decisions/plan';
+import { ImportError } from '../errors/import-error';
+import { stateSentence } from '../errors/sentences';
 import { ImportParameters } from '../aws/calls';
 
 export interface RotationResult {

@@ -1,26 +1,22 @@
-import { Annotations, CustomResource, RemovalPolicy } from 'aws-cdk-lib';
-import * as kms from 'aws-cdk-lib/aws-kms';
+import { CustomResource, Token } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { ATTRIBUTE, IMPORT_RESOURCE_TYPE, MaterialSource, withoutDefaults } from '../shared/contract';
-import { ImportProvider, KeyPolicyHolder } from './import-provider';
-import { KeyMaterial, KeyMaterialEncoding } from '../key-material';
-import { KeyMaterialExpiration, MAX_VALIDITY_DAYS } from '../key-material-expiration';
+import { secondsProperty } from './expiration-rules';
+import { ImportProvider } from './import-provider';
+import { KeyPolicyHolder } from './handler-permissions';
+import type { KeySettings } from './key-construction';
 import { lockDownMaterial } from './material-lockdown';
+import { KeyMaterial, KeyMaterialEncoding } from '../key-material';
+import { ATTRIBUTE, IMPORT_RESOURCE_TYPE, MaterialSource, withoutDefaults } from '../shared/contract';
 
-/** What one key's import needs: the key, its materials and settings. */
-export interface MaterialImportOptions {
+/** Which key gets which materials: the rest of the import is in the key's settings. */
+export interface ImportTarget {
   /** The key's ARN as CloudFormation knows it before the import, and where its key policy takes statements. */
   readonly keyArn: string;
   readonly keyPolicy: KeyPolicyHolder;
-  readonly keySpec: kms.KeySpec;
   /** Every material, oldest first, the current one last. */
   readonly materials: KeyMaterial[];
-  readonly expiration: KeyMaterialExpiration;
-  readonly wrappingKeySpec: string;
-  readonly wrappingAlgorithm: string;
-  readonly shred: boolean;
   /** A multi-Region replica: it takes the primary's material as EXISTING_KEY_MATERIAL. */
   readonly replica?: boolean;
   readonly handlerRuntime?: lambda.Runtime;
@@ -37,18 +33,17 @@ export interface MaterialImport {
  * Adds the custom resource that imports the material into the key, with the handler's permissions
  * (key policy statements, secret reads), the material locks and the renewal schedule entry.
  */
-export function importMaterial(scope: Construct, options: MaterialImportOptions): MaterialImport {
-  const { materials, expiration } = options;
-  const { validTo, validity, renewalInterval } = expiration;
-  if (validTo) validateExpiration(scope, validTo, new Date());
+export function importMaterial(scope: Construct, settings: KeySettings, target: ImportTarget): MaterialImport {
+  const { materials } = target;
+  const { validTo, validity, renewalInterval } = settings.expiration;
   const previous = materials.slice(0, -1);
-  const provider = ImportProvider.of(scope, options.handlerRuntime);
-  const secretAccess = provider.serve(options.keyPolicy, materials, {
-    wrappingKeySpec: options.wrappingKeySpec,
-    wrappingAlgorithm: options.wrappingAlgorithm,
+  const provider = ImportProvider.of(scope, target.handlerRuntime);
+  const secretAccess = provider.permissions.serve(target.keyPolicy, materials, {
+    wrappingKeySpec: settings.wrappingKeySpec,
+    wrappingAlgorithm: settings.wrappingAlgorithm,
     expirationModel: validTo || validity ? 'KEY_MATERIAL_EXPIRES' : 'KEY_MATERIAL_DOES_NOT_EXPIRE',
     latestValidTo: validTo,
-    shred: options.shred,
+    shred: settings.shred,
     rotate: previous.length > 0,
   });
   const locked = new Set<secretsmanager.ISecret>();
@@ -57,19 +52,25 @@ export function importMaterial(scope: Construct, options: MaterialImportOptions)
     locked.add(material.secret);
     lockDownMaterial(scope, material.secret, material.lockdown, provider.role);
   }
-  const properties = withoutDefaults({
-    KeyArn: options.keyArn,
-    KeySpec: options.keySpec,
+  const resolved = {
+    KeyArn: target.keyArn,
+    KeySpec: settings.keySpec,
     ...sourceOf(materials[materials.length - 1]),
     PreviousMaterials: previous.length > 0 ? previous.map(sourceOf) : undefined,
     ValidTo: validTo?.toISOString().replace('.000Z', 'Z'),
-    RollingValidity: validity ? String(validity.toSeconds()) : undefined,
-    RenewalInterval: renewalInterval ? String(renewalInterval.toSeconds()) : undefined,
-    WrappingKeySpec: options.wrappingKeySpec,
-    WrappingAlgorithm: options.wrappingAlgorithm,
-    ShredOnDelete: options.shred ? 'true' : undefined,
-    Replica: options.replica ? 'true' : undefined,
-  });
+    RollingValidity: validity ? secondsProperty(scope, 'validity', validity) : undefined,
+    // An interval known only at deploy time cannot be turned into seconds here: without it, each deploy re-imports.
+    RenewalInterval: renewalInterval && !renewalInterval.isUnresolved() ? String(renewalInterval.toSeconds()) : undefined,
+    WrappingKeySpec: settings.wrappingKeySpec,
+    WrappingAlgorithm: settings.wrappingAlgorithm,
+    ShredOnDelete: settings.shred ? 'true' : undefined,
+    Replica: target.replica ? 'true' : undefined,
+  };
+  const properties = {
+    ...withoutDefaults(resolved),
+    // The handler would fill in the default of the key spec it receives, which synth cannot know: name it.
+    ...(Token.isUnresolved(settings.keySpec) ? { WrappingAlgorithm: settings.wrappingAlgorithm } : {}),
+  };
   const importResource = new CustomResource(scope, 'Import', {
     serviceToken: provider.serviceToken,
     resourceType: IMPORT_RESOURCE_TYPE,
@@ -86,13 +87,6 @@ export function importMaterial(scope: Construct, options: MaterialImportOptions)
   };
 }
 
-/** Crypto-shred only for a key that leaves for good: a kept key must keep its material. */
-export function requireDestroy(scope: Construct, policy: RemovalPolicy): void {
-  if (policy === RemovalPolicy.DESTROY) return;
-  throw new Error(`${scope.constructor.name} ${scope.node.path}: shredMaterialOnRemoval needs removalPolicy RemovalPolicy.DESTROY, got ${policy}; `
-    + 'a kept key must keep its material. Destroy the key, or do not shred.');
-}
-
 /** Where one material is read from, as the handler's properties name it. */
 export function sourceOf(material: KeyMaterial): MaterialSource {
   return {
@@ -101,20 +95,4 @@ export function sourceOf(material: KeyMaterial): MaterialSource {
     VersionStage: material.versionStage,
     Encoding: material.encoding === KeyMaterialEncoding.AUTO ? undefined : material.encoding,
   };
-}
-
-function validateExpiration(scope: Construct, validTo: Date, now: Date): void {
-  if (validTo.getTime() <= now.getTime()) {
-    // Not an error: the rest of the app must still synthesize, and a deploy of this key fails with a sentence.
-    Annotations.of(scope).addWarningV2('imported-kms-key:expiration-passed', `expiration ${validTo.toISOString()} has passed, and KMS refuses to `
-      + 'import a ValidTo in the past: a Create of this key fails, and an Update leaves the key with the material and expiration it holds. '
-      + 'Move the expiration forward (at most 365 days ahead) and deploy, or use KeyMaterialExpiration.rolling().');
-    return;
-  }
-  const latest = new Date(now.getTime() + MAX_VALIDITY_DAYS * 24 * 3600 * 1000);
-  if (validTo.getTime() > latest.getTime()) {
-    throw new Error(`${scope.constructor.name} ${scope.node.path}: expiration ${validTo.toISOString()} is more than `
-      + `${MAX_VALIDITY_DAYS} days after now (latest ${latest.toISOString()}); KMS rejects a later ValidTo. `
-      + 'Choose an earlier date and move it forward with later deployments.');
-  }
 }

@@ -18,7 +18,8 @@ const TARGETS_PER_RULE = 5;
  * keys add a handful of resources, not one per key. Keys with the same renewal interval share rules.
  */
 export class RenewalSchedule extends Construct {
-  private readonly shards = new Map<number, Shard[]>();
+  /** Each interval's targets, by the interval: minutes, or the token's text for one known only at deploy time. */
+  private readonly shards = new Map<string, Shard[]>();
 
   constructor(scope: Construct, id: string, private readonly handler: lambda.IFunction) {
     super(scope, id);
@@ -26,11 +27,11 @@ export class RenewalSchedule extends Construct {
 
   /** Adds a key, by the import properties the handler needs, to the schedule of its interval. */
   public add(properties: ImportProperties, interval: Duration): void {
-    const minutes = interval.toMinutes();
+    const key = intervalKey(interval);
     // Resolved, the key ARN is at most 100 characters; other references (a secret of this stack) are measured at their longest.
     const size = resolvedLengthUpperBound(Stack.of(this), JSON.stringify({ ...properties, KeyArn: 'x'.repeat(KMS_KEY_ARN_MAX_LENGTH) })) + 1;
-    const shards = this.shards.get(minutes) ?? [];
-    this.shards.set(minutes, shards);
+    const shards = this.shards.get(key) ?? [];
+    this.shards.set(key, shards);
     let shard = shards[shards.length - 1];
     if (!shard || shard.spent + size > INPUT_BUDGET) shard = this.openShard(interval, shards);
     shard.keys.push(properties);
@@ -38,10 +39,10 @@ export class RenewalSchedule extends Construct {
   }
 
   private openShard(interval: Duration, shards: Shard[]): Shard {
-    const minutes = interval.toMinutes();
     const index = shards.length;
     const ruleIndex = Math.floor(index / TARGETS_PER_RULE);
-    const ruleId = `Every${minutes}Minutes${ruleIndex === 0 ? '' : ruleIndex + 1}`;
+    const every = interval.isUnresolved() ? `DeployTimeInterval${[...this.shards.keys()].filter((k) => !/^\d+$/.test(k)).indexOf(intervalKey(interval)) + 1}` : `${interval.toMinutes()}Minutes`;
+    const ruleId = `Every${every}${ruleIndex === 0 ? '' : ruleIndex + 1}`;
     const rule = (this.node.tryFindChild(ruleId) as events.Rule | undefined) ?? new events.Rule(this, ruleId, {
       description: `ImportedKmsKey: renews rolling key material expirations every ${interval.toHumanString()}`,
       schedule: events.Schedule.rate(interval),
@@ -60,4 +61,9 @@ export class RenewalSchedule extends Construct {
 interface Shard {
   readonly keys: ImportProperties[];
   spent: number;
+}
+
+/** The interval in minutes, or for one known only at deploy time the token itself, as text. */
+function intervalKey(interval: Duration): string {
+  return interval.isUnresolved() ? interval.formatTokenToNumber() : String(interval.toMinutes());
 }

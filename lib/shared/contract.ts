@@ -7,6 +7,7 @@
  */
 
 import { defaultWrappingAlgorithm } from './key-spec-rules';
+import { DEFAULT_KEY_SPEC, DEFAULT_WRAPPING_KEY_SPEC } from './limits';
 
 /** CloudFormation type of the custom resource that imports the material. */
 export const IMPORT_RESOURCE_TYPE = 'Custom::ImportedKmsKeyMaterial';
@@ -31,7 +32,7 @@ export interface ImportProperties {
   readonly RollingValidity?: string;
   /** Rolling expiration: seconds between renewals. */
   readonly RenewalInterval?: string;
-  /** Spec of the RSA wrapping key KMS generates; RSA_4096 when absent. */
+  /** Spec of the RSA wrapping key KMS generates; DEFAULT_WRAPPING_KEY_SPEC when absent. */
   readonly WrappingKeySpec?: string;
   /** Wrapping algorithm; the key spec's default (see defaultWrappingAlgorithm) when absent. */
   readonly WrappingAlgorithm?: string;
@@ -88,11 +89,11 @@ export type ResolvedImportProperties = ImportProperties & Required<Pick<ImportPr
  * stays small); both sides fill them in here, so they cannot disagree.
  */
 export function withDefaults(props: ImportProperties): ResolvedImportProperties {
-  const KeySpec = props.KeySpec ?? 'SYMMETRIC_DEFAULT';
+  const KeySpec = props.KeySpec ?? DEFAULT_KEY_SPEC;
   return {
     ...props,
     KeySpec,
-    WrappingKeySpec: props.WrappingKeySpec ?? 'RSA_4096',
+    WrappingKeySpec: props.WrappingKeySpec ?? DEFAULT_WRAPPING_KEY_SPEC,
     WrappingAlgorithm: props.WrappingAlgorithm ?? defaultWrappingAlgorithm(KeySpec),
   };
 }
@@ -103,7 +104,7 @@ export function withoutDefaults(props: ResolvedImportProperties): ImportProperti
   const { KeySpec, WrappingKeySpec, WrappingAlgorithm, ...rest } = props;
   return {
     ...rest,
-    KeySpec: KeySpec === 'SYMMETRIC_DEFAULT' ? undefined : KeySpec,
+    KeySpec: KeySpec === DEFAULT_KEY_SPEC ? undefined : KeySpec,
     WrappingKeySpec: WrappingKeySpec === defaults.WrappingKeySpec ? undefined : WrappingKeySpec,
     WrappingAlgorithm: WrappingAlgorithm === defaults.WrappingAlgorithm ? undefined : WrappingAlgorithm,
   };

@@ -89,31 +89,34 @@ export function oaepCapacityBytes(wrappingKeyBits: number, wrappingAlgorithm: st
 
 /**
  * Why KMS would refuse this combination of key spec, usage, wrapping key spec and wrapping
- * algorithm, or undefined when it accepts it. Every message names the values it got.
+ * algorithm, or undefined when it accepts it. Every message names the values it got. A value given
+ * as undefined is known only at deploy time (a token): every rule that needs it is skipped.
  */
 export function importConfigurationProblem(
-  keySpec: string, keyUsage: string, wrappingKeySpec: string, wrappingAlgorithm: string,
+  keySpec: string | undefined, keyUsage: string | undefined, wrappingKeySpec: string | undefined, wrappingAlgorithm: string | undefined,
 ): string | undefined {
-  if (NOT_IMPORTABLE_KEY_SPECS[keySpec]) return `keySpec ${keySpec} cannot be imported: ${NOT_IMPORTABLE_KEY_SPECS[keySpec]}.`;
-  const rule = IMPORTABLE_KEY_SPECS[keySpec];
-  if (!rule) return `keySpec ${keySpec} is not a KMS key spec this library knows; use one of ${Object.keys(IMPORTABLE_KEY_SPECS).join(', ')}.`;
-  if (!rule.usages.includes(keyUsage)) {
+  if (keySpec !== undefined && NOT_IMPORTABLE_KEY_SPECS[keySpec]) return `keySpec ${keySpec} cannot be imported: ${NOT_IMPORTABLE_KEY_SPECS[keySpec]}.`;
+  const rule = keySpec === undefined ? undefined : IMPORTABLE_KEY_SPECS[keySpec];
+  if (keySpec !== undefined && !rule) return `keySpec ${keySpec} is not a KMS key spec this library knows; use one of ${Object.keys(IMPORTABLE_KEY_SPECS).join(', ')}.`;
+  if (rule && keyUsage !== undefined && !rule.usages.includes(keyUsage)) {
     return `keyUsage ${keyUsage} is not valid for keySpec ${keySpec}; KMS allows ${rule.usages.join(' or ')}.`;
   }
-  if (!WRAPPING_KEY_BITS[wrappingKeySpec]) {
+  if (wrappingKeySpec !== undefined && !WRAPPING_KEY_BITS[wrappingKeySpec]) {
     return `wrappingKeySpec ${wrappingKeySpec} is not supported; use one of ${Object.keys(WRAPPING_KEY_BITS).join(', ')}.`;
   }
-  const algorithm = WRAPPING_ALGORITHMS[wrappingAlgorithm];
-  if (!algorithm) {
+  const algorithm = wrappingAlgorithm === undefined ? undefined : WRAPPING_ALGORITHMS[wrappingAlgorithm];
+  if (wrappingAlgorithm !== undefined && !algorithm) {
     return `wrappingAlgorithm ${wrappingAlgorithm} is not supported; use one of ${Object.keys(WRAPPING_ALGORITHMS).join(', ')}.`;
   }
+  if (!rule || !algorithm) return undefined;
   if (!algorithm.aesKeyWrap && rule.kind === 'RSA') {
     return `wrappingAlgorithm ${wrappingAlgorithm} cannot wrap ${keySpec} material: KMS requires RSA_AES_KEY_WRAP_SHA_1 or RSA_AES_KEY_WRAP_SHA_256 for RSA private keys.`;
   }
   if (algorithm.aesKeyWrap && (rule.kind === 'SYMMETRIC' || rule.kind === 'HMAC')) {
     return `wrappingAlgorithm ${wrappingAlgorithm} cannot wrap ${keySpec} material: KMS supports RSA_AES_KEY_WRAP_* for RSA and ECC material only; use RSAES_OAEP_SHA_256.`;
   }
-  const capacity = oaepCapacityBytes(WRAPPING_KEY_BITS[wrappingKeySpec], wrappingAlgorithm);
+  if (wrappingKeySpec === undefined) return undefined;
+  const capacity = oaepCapacityBytes(WRAPPING_KEY_BITS[wrappingKeySpec], wrappingAlgorithm!);
   if (!algorithm.aesKeyWrap && rule.largestMaterialBytes > capacity) {
     return `wrappingAlgorithm ${wrappingAlgorithm} under a ${wrappingKeySpec} wrapping key can wrap at most ${capacity} bytes, `
       + `but ${keySpec} material can be ${rule.largestMaterialBytes} bytes; use a larger wrappingKeySpec or RSA_AES_KEY_WRAP_SHA_256.`;

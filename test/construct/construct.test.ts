@@ -9,7 +9,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ImportedKmsKey, KeyMaterial, KeyMaterialEncoding, KeyMaterialExpiration, WrappingAlgorithm, WrappingKeySpec } from '../../lib';
 import { IMPORT_RESOURCE_TYPE, ImportProperties, withDefaults } from '../../lib/shared/contract';
-import { CONSISTENCY_RETRY_DELAYS_MS, IMPORT_RETRY_DELAYS_MS, READY_RETRY_DELAYS_MS, SDK_CALL_BUDGET_MS } from '../../lambda/aws/waits';
+import { CONSISTENCY_RETRY_DELAYS_MS, IMPORT_RETRY_DELAYS_MS, READY_RETRY_DELAYS_MS, SDK_CALL_BUDGET_MS } from '../../lib/shared/limits';
 import { iamPolicySize } from '../support/iam-size';
 import { importedKey, materialSecret, newStack } from '../support/stacks';
 import { CfnResource, propertiesOf } from '../support/template';
@@ -135,10 +135,10 @@ describe('the import custom resource', () => {
     importedKey(stack, 'E', { handlerRuntime: lambda.Runtime.NODEJS_22_X });
     Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Handler: 'index.handler' });
     expect(() => importedKey(stack, 'C', { handlerRuntime: lambda.Runtime.NODEJS_24_X })).toThrow(
-      'ImportedKmsKey TestStack/C: handlerRuntime nodejs24.x differs from nodejs22.x, which another ImportedKmsKey of this stack chose; '
+      'ImportedKmsKey TestStack/C: handlerRuntime nodejs24.x differs from nodejs22.x, which another key of this stack chose; '
       + 'all keys of a stack share one handler, so give them the same handlerRuntime.');
     expect(() => importedKey(newStack(), 'D', { handlerRuntime: lambda.Runtime.PYTHON_3_13 })).toThrow(
-      'ImportedKmsKey: handlerRuntime must be a Node.js runtime; got python3.13.');
+      'ImportedKmsKey TestStack/D: handlerRuntime must be a Node.js runtime; got python3.13.');
   });
 
   test('a missing handler bundle (a source checkout that was never built) is named with the command that builds it', () => {

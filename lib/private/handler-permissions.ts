@@ -1,0 +1,143 @@
+import { Annotations, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct, DependencyGroup, IDependable } from 'constructs';
+import { resolvedLengthUpperBound } from './policy-size';
+import type { KeyMaterial } from '../key-material';
+
+/** IAM's limit for one managed policy (characters, whitespace excluded), minus room for the statement skeletons. */
+const MANAGED_POLICY_BUDGET = 6144 - 512;
+/** IAM's default quota of managed policies attached to one role. */
+const MANAGED_POLICIES_PER_ROLE = 10;
+
+/** Where a key (or a replica) takes key policy statements. */
+export interface KeyPolicyHolder {
+  addToResourcePolicy(statement: iam.PolicyStatement): unknown;
+}
+
+/** What the handler may import into a key: its key policy allows nothing else, even to the handler. */
+export interface ImportGuardrails {
+  readonly wrappingKeySpec: string;
+  readonly wrappingAlgorithm: string;
+  readonly expirationModel: 'KEY_MATERIAL_EXPIRES' | 'KEY_MATERIAL_DOES_NOT_EXPIRE';
+  /** The latest ValidTo allowed, for a fixed expiration. */
+  readonly latestValidTo?: Date;
+  /** Whether the handler deletes the key's material when the key leaves the stack (crypto-shred). */
+  readonly shred?: boolean;
+  /** Whether the key rotates (it lists earlier materials): the handler may list materials and rotate on demand. */
+  readonly rotate?: boolean;
+}
+/**
+ * What the import handler may do, allocated so that its permissions grow without hitting IAM's
+ * size limits: KMS permissions go into each key's own key policy (so the role's policy does not
+ * grow with keys), and secret read permissions go into managed policies of the provider, opened
+ * one after another as each fills up.
+ */
+export class HandlerPermissions {
+  private readonly secretPolicies: SecretPolicy[] = [];
+  private readonly policyByGrant = new Map<string, iam.ManagedPolicy>();
+
+  /**
+   * @param scope where the secret read policies are created (the stack's provider)
+   * @param role the handler's role
+   */
+  constructor(private readonly scope: Construct, private readonly role: iam.Role) {}
+
+  /**
+   * Lets the handler import into `key` from the secrets of `materials`, within `guardrails`. Returns
+   * what the import must wait for: the policies that let the handler read the secrets.
+   *
+   * The key policy statements carry KMS's condition keys, so even the handler's own role can only
+   * import as configured: with this wrapping key spec and algorithm, this expiration model and, for
+   * a fixed date, no later ValidTo.
+   */
+  public serve(key: KeyPolicyHolder, materials: KeyMaterial[], guardrails: ImportGuardrails): IDependable {
+    const allow = (sid: string, action: string, conditions?: Record<string, Record<string, string>>) => key.addToResourcePolicy(new iam.PolicyStatement({
+      sid, principals: [this.role], actions: [action], resources: ['*'], conditions,
+    }));
+    allow('AllowImportedKmsKeyHandlerDescribe', 'kms:DescribeKey');
+    allow('AllowImportedKmsKeyHandlerParameters', 'kms:GetParametersForImport', {
+      StringEquals: { 'kms:WrappingKeySpec': guardrails.wrappingKeySpec, 'kms:WrappingAlgorithm': guardrails.wrappingAlgorithm },
+    });
+    allow('AllowImportedKmsKeyHandlerImport', 'kms:ImportKeyMaterial', {
+      StringEquals: { 'kms:ExpirationModel': guardrails.expirationModel },
+      // KMS documents kms:ValidTo as seconds since the epoch, compared with NumericLessThanEquals.
+      ...(guardrails.latestValidTo ? { NumericLessThanEquals: { 'kms:ValidTo': String(guardrails.latestValidTo.getTime() / 1000) } } : {}),
+    });
+    if (guardrails.shred) {
+      // Listing materials (ListKeyRotations) and deleting each; a key that does not shred gets neither.
+      key.addToResourcePolicy(new iam.PolicyStatement({
+        sid: 'AllowImportedKmsKeyHandlerShred', principals: [this.role], resources: ['*'],
+        actions: ['kms:DeleteImportedKeyMaterial', 'kms:ListKeyRotations'],
+      }));
+    }
+    if (guardrails.rotate) {
+      // Rotating (and examining a refused rotation); a key that lists no earlier material gets neither.
+      key.addToResourcePolicy(new iam.PolicyStatement({
+        sid: 'AllowImportedKmsKeyHandlerRotate', principals: [this.role], resources: ['*'],
+        actions: ['kms:RotateKeyOnDemand', 'kms:ListKeyRotations'],
+      }));
+    }
+    return new DependencyGroup(...materials.flatMap((material) => this.grantRead(material.secret)));
+  }
+
+  /** Lets the handler read `secret` (and decrypt it, with its customer managed key). */
+  private grantRead(secret: secretsmanager.ISecret): iam.ManagedPolicy[] {
+    const secretArn = secret.secretFullArn ?? `${secret.secretArn}-??????`;
+    const grants = [this.grantOnce(secretArn, (shard) => {
+      if (shard.read.resources.length === 0) shard.policy.addStatements(shard.read);
+      shard.read.addResources(secretArn);
+    })];
+    if (secret.encryptionKey) {
+      const decrypt = new iam.PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [secret.encryptionKey.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this.scope).region}.amazonaws.com` } },
+      });
+      grants.push(this.grantOnce(JSON.stringify(decrypt.toStatementJson()), (shard) => shard.policy.addStatements(decrypt)));
+    }
+    return grants;
+  }
+
+  /**
+   * Adds a grant (identified by `text`, the ARN or statement it adds) to the newest secret policy
+   * with room for it, opening a new policy when needed. A grant made before (keys sharing a
+   * secret) is not repeated. Returns the policy that holds it.
+   */
+  private grantOnce(text: string, add: (shard: SecretPolicy) => void): iam.ManagedPolicy {
+    const stack = Stack.of(this.scope);
+    const id = JSON.stringify(stack.resolve(text));
+    const existing = this.policyByGrant.get(id);
+    if (existing) return existing;
+    const size = resolvedLengthUpperBound(stack, text) + 3;
+    let shard = this.secretPolicies[this.secretPolicies.length - 1];
+    if (!shard || shard.spent + size > MANAGED_POLICY_BUDGET) shard = this.openSecretPolicy();
+    add(shard);
+    shard.spent += size;
+    this.policyByGrant.set(id, shard.policy);
+    return shard.policy;
+  }
+
+  private openSecretPolicy(): SecretPolicy {
+    const index = this.secretPolicies.length + 1;
+    const policy = new iam.ManagedPolicy(this.scope, `SecretReadPolicy${index}`, {
+      description: `Lets the ImportedKmsKey handler read key material secrets (part ${index})`,
+      roles: [this.role],
+    });
+    const shard = { policy, read: new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'] }), spent: 0 };
+    this.secretPolicies.push(shard);
+    if (index === MANAGED_POLICIES_PER_ROLE + 1) {
+      Annotations.of(this.scope).addWarningV2('imported-kms-key:managed-policy-quota',
+        `The import handler role needs more than ${MANAGED_POLICIES_PER_ROLE} managed policies to read all key material secrets; `
+        + 'request a higher "Managed policies per role" IAM quota, or keep several materials in one secret (jsonField).');
+    }
+    return shard;
+  }
+}
+
+/** One managed policy of secret read grants: a statement listing secret ARNs, and its used budget. */
+interface SecretPolicy {
+  readonly policy: iam.ManagedPolicy;
+  readonly read: iam.PolicyStatement;
+  spent: number;
+}

@@ -1,0 +1,64 @@
+/**
+ * Every limit and default that both the construct and the handler rely on, defined once. Pure
+ * data: bundled into the handler, so it must not import aws-cdk-lib or constructs.
+ */
+
+/** The key spec of a key that names none. */
+export const DEFAULT_KEY_SPEC = 'SYMMETRIC_DEFAULT';
+
+/** The RSA wrapping key KMS generates for each import when none is chosen. */
+export const DEFAULT_WRAPPING_KEY_SPEC = 'RSA_4096';
+
+/** KMS accepts a ValidTo at most this many days ahead of the import. */
+export const MAX_VALIDITY_DAYS = 365;
+
+/** KMS's quota of on-demand rotations per key (older documentation says 10; the API reference says 25). */
+export const MAX_ON_DEMAND_ROTATIONS = 25;
+
+/** A rolling expiration's shortest renewal interval, and the one it gets when none is chosen. */
+export const MIN_RENEWAL_INTERVAL_SECONDS = 3600;
+export const DEFAULT_RENEWAL_INTERVAL_SECONDS = 86_400;
+/** Renewals per validity at least: two can fail in a row before the material lapses. */
+export const RENEWALS_PER_VALIDITY = 3;
+
+/**
+ * Waits between retries of the first round trip when it fails the way eventual consistency makes
+ * it fail right after the key or the handler's permissions were created: KMS documents that a new
+ * key may answer NotFoundException for a while, and new IAM or key policies take seconds to apply
+ * (AccessDeniedException). About 55 s in all.
+ */
+export const CONSISTENCY_RETRY_DELAYS_MS: readonly number[] = [1000, 2000, 4000, 8000, 16000, 24000];
+
+/**
+ * Waits between retries of ImportKeyMaterial (and RotateKeyOnDemand) when KMS answers
+ * NotFoundException or KMSInvalidStateException although DescribeKey just reported an importable
+ * key: a KMS host that has not yet seen the new key. About 15 s in all.
+ */
+export const IMPORT_RETRY_DELAYS_MS: readonly number[] = [1000, 2000, 4000, 8000];
+
+/**
+ * Waits between DescribeKey reads after the import, until KMS reports the key Enabled with the
+ * requested expiration. The first read is immediate; about 31 s in all.
+ */
+export const READY_RETRY_DELAYS_MS: readonly number[] = [500, 1000, 2000, 4000, 8000, 16000];
+
+/** Time the SDK itself may spend on one call: 5 attempts, each with a 5 s connection timeout, plus backoff. */
+export const SDK_MAX_ATTEMPTS = 5;
+export const SDK_CONNECTION_TIMEOUT_MS = 5000;
+export const SDK_CALL_BUDGET_MS = SDK_MAX_ATTEMPTS * SDK_CONNECTION_TIMEOUT_MS + 20000;
+
+const sum = (delays: readonly number[]) => delays.reduce((a, b) => a + b, 0);
+
+/**
+ * The longest single path, a rotation: every schedule waiting out all its delays (the first round
+ * trip, the NEW import, RotateKeyOnDemand, readiness), plus one call per round trip spending the
+ * SDK's whole budget, plus a minute to spare.
+ */
+export const LONGEST_PATH_MS = sum(CONSISTENCY_RETRY_DELAYS_MS) + 2 * sum(IMPORT_RETRY_DELAYS_MS) + sum(READY_RETRY_DELAYS_MS)
+  + 4 * SDK_CALL_BUDGET_MS + 60_000;
+
+/**
+ * The handler's timeout: the longest path in whole minutes, and at least 10 minutes (room for
+ * keys that re-import several materials). The Provider framework waits up to 15 minutes for it.
+ */
+export const HANDLER_TIMEOUT_SECONDS = Math.max(600, Math.ceil(LONGEST_PATH_MS / 60_000) * 60);
