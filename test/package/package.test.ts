@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CfnTemplate } from '../support/template';
@@ -9,18 +9,60 @@ interface PackageJson { version: string; devDependencies: Record<string, string>
 const readPackageJson = (dir: string) => JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as PackageJson;
 const pkg = readPackageJson(root);
 /** What `npm pack --json` prints, one entry per package. */
-type PackResult = Array<{ filename: string; files: Array<{ path: string }> }>;
+type PackResult = Array<{ filename: string }>;
 
 /** The peer range's floor (what a user on the oldest supported versions has) and the newest, which the repo develops against. */
 const OLDEST = { 'aws-cdk-lib': '2.269.0', constructs: '10.5.0' };
 const NEWEST = { 'aws-cdk-lib': pkg.devDependencies['aws-cdk-lib'], constructs: pkg.devDependencies.constructs };
 
-test('npm pack ships the jsii assembly, the compiled library, its typings and the pre-built handler bundle, and nothing else', () => {
-  const [pack] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' })) as PackResult;
-  const files = pack.files.map((f) => f.path);
-  expect(files).toEqual(expect.arrayContaining(['.jsii', 'build/index.js', 'build/index.d.ts', 'assets/import-handler/index.js']));
-  expect(files.filter((f) => !/^(\.jsii|package\.json|README\.md|build\/[\w-]+\.(js|d\.ts)|assets\/import-handler\/index\.js)$/.test(f))).toEqual([]);
+/**
+ * The package as `npm pack` makes it from a clean tree (the repository's files, none of the build's
+ * outputs), with its lifecycle scripts: it builds what it ships.
+ */
+let clean: string;
+let tarball: string;
+const tarFiles = (file: string) => execFileSync('tar', ['tzf', file], { encoding: 'utf8' }).trim().split('\n').map((f) => f.replace(/^package\//, ''));
+const tarFile = (file: string, path: string) => execFileSync('tar', ['xzf', file, '-O', `package/${path}`], { encoding: 'utf8' });
+
+beforeAll(() => {
+  clean = mkdtempSync(join(tmpdir(), 'clean-tree-'));
+  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root, encoding: 'utf8' }).split('\0').filter(Boolean);
+  for (const file of files.filter((f) => existsSync(join(root, f)))) cpSync(join(root, file), join(clean, file), { recursive: true });
+  symlinkSync(join(root, 'node_modules'), join(clean, 'node_modules'));
+  expect(['build', '.jsii', 'assets'].filter((f) => existsSync(join(clean, f)))).toEqual([]);
+  const [pack] = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', clean], { cwd: clean, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })) as PackResult;
+  tarball = join(clean, pack.filename);
+}, 300_000);
+
+test('npm pack from a clean tree builds and ships the jsii assembly, the compiled library, its typings, the handler bundle and the license, and nothing else', () => {
+  const files = tarFiles(tarball);
+  expect(files).toEqual(expect.arrayContaining(['.jsii', 'build/index.js', 'build/index.d.ts', 'assets/import-handler/index.js', 'LICENSE', 'CHANGELOG.md']));
+  expect(files.filter((f) => !/^(\.jsii|package\.json|README\.md|LICENSE|CHANGELOG\.md|build\/([\w-]+\/)?[\w-]+\.(js|d\.ts)|assets\/import-handler\/index\.js)$/.test(f))).toEqual([]);
+  expect(tarFile(tarball, 'LICENSE')).toContain('Apache License');
 });
+
+test('the packed package.json has no scripts, so installing it runs none; the tree keeps its own', () => {
+  const packed = JSON.parse(tarFile(tarball, 'package.json')) as PackageJson & { scripts?: object; main: string };
+  expect(packed.scripts).toBeUndefined();
+  expect(packed.main).toBe('build/index.js');
+  expect(readFileSync(join(clean, 'package.json'), 'utf8')).toBe(readFileSync(join(root, 'package.json'), 'utf8'));
+  expect(existsSync(join(clean, '.package.json.unpacked'))).toBe(false);
+});
+
+test('a pack whose build lacks a shipped file refuses with a sentence and leaves package.json as it was', () => {
+  const manifest = join(clean, 'package.json');
+  const original = readFileSync(manifest, 'utf8');
+  writeFileSync(manifest, original.replace('"main": "build/index.js"', '"main": "build/nothing.js"'));
+  const broken = readFileSync(manifest, 'utf8');
+  try {
+    const pack = spawnSync('npm', ['pack', '--json', '--pack-destination', mkdtempSync(join(tmpdir(), 'refused-'))], { cwd: clean, encoding: 'utf8' });
+    expect(pack.status).not.toBe(0);
+    expect(pack.stderr).toContain('imported-kms-key: not packing: the build did not produce build/nothing.js, which the package must ship; run npm run build and check its output.');
+    expect(readFileSync(manifest, 'utf8')).toBe(broken);
+  } finally {
+    writeFileSync(manifest, original);
+  }
+}, 300_000);
 
 test('the peer ranges start at the oldest versions the consumer test below installs', () => {
   expect(pkg.peerDependencies).toEqual({ 'aws-cdk-lib': `^${OLDEST['aws-cdk-lib']}`, constructs: `^${OLDEST.constructs}` });
@@ -32,11 +74,11 @@ describe.each([['oldest', OLDEST], ['newest', NEWEST]])('a consumer on the %s su
     // and npm only replaces this library (from this run's tarball).
     const consumer = join(root, '.cache', 'consumers', `aws-cdk-lib-${versions['aws-cdk-lib']}-constructs-${versions.constructs}`);
     mkdirSync(consumer, { recursive: true });
-    const packDir = mkdtempSync(join(tmpdir(), 'pack-'));
-    const [tarball] = JSON.parse(execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', packDir], { cwd: root, encoding: 'utf8' })) as PackResult;
     writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, dependencies: versions }));
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', '--no-save',
-      join(packDir, tarball.filename)], { cwd: consumer, stdio: 'pipe' });
+    const install = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--no-save', tarball], { cwd: consumer, encoding: 'utf8' });
+    expect(install.status).toBe(0);
+    // Nothing of this package asks to run at install (npm warns about install scripts it has not been allowed to run).
+    expect(`${install.stdout}${install.stderr}`).not.toMatch(/imported-kms-key@[^\n]*\((prepare|install|postinstall|preinstall)/);
     const installed = (name: string) => readPackageJson(join(consumer, 'node_modules', name)).version;
     expect({ 'aws-cdk-lib': installed('aws-cdk-lib'), constructs: installed('constructs') }).toEqual(versions);
 
@@ -67,7 +109,7 @@ describe.each([['oldest', OLDEST], ['newest', NEWEST]])('a consumer on the %s su
     const template = JSON.parse(readFileSync(join(outdir, 'Consumer.template.json'), 'utf8')) as CfnTemplate;
     const types = Object.values(template.Resources).map((r) => r.Type);
     expect(types).toEqual(expect.arrayContaining(['AWS::KMS::Key', 'Custom::ImportedKmsKeyMaterial', 'AWS::KMS::Alias']));
-    const bundle = readFileSync(join(root, 'assets', 'import-handler', 'index.js'));
+    const bundle = readFileSync(join(clean, 'assets', 'import-handler', 'index.js'));
     const shipped = readdirSync(outdir).filter((f) => f.startsWith('asset.') && existsSync(join(outdir, f, 'index.js')))
       .filter((f) => readFileSync(join(outdir, f, 'index.js')).equals(bundle));
     expect(shipped).toHaveLength(1);
