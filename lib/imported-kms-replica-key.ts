@@ -19,8 +19,9 @@ import { WrappingAlgorithm, WrappingKeySpec } from './wrapping';
 export interface ImportedKmsReplicaKeyProps {
   /**
    * The multi-Region primary key (an `ImportedKmsKey` with `multiRegion: true`) in a stack of
-   * another Region of this app. Referencing it from this stack needs `crossRegionReferences: true`
-   * on this stack; the replica is created once the primary holds its material.
+   * another Region of this app. CDK hands its ARN to this stack with a cross-Region reference (a
+   * parameter the primary's stack writes and this stack reads), so the primary's stack deploys
+   * first; the replica is created once the primary holds its material.
    *
    * @default - give `primaryKeyArn` instead
    */

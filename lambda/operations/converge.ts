@@ -3,7 +3,7 @@
  *
  * Round trip 1 reads the key (DescribeKey), the secret and fresh import parameters in parallel, so
  * deciding costs no extra latency. When the key already satisfies the request, or must not be
- * touched, nothing is imported (see plan.ts). Otherwise round trip 2 imports, and round trip 3
+ * touched, nothing is imported (see decisions/plan.ts). Otherwise round trip 2 imports, and round trip 3
  * confirms that KMS reports the key Enabled with the requested expiration.
  */
 import type { KeyMetadata } from '@aws-sdk/client-kms';

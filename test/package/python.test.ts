@@ -31,7 +31,10 @@ const validTo = new Date(Math.floor(Date.now() / 1000) * 1000 + 180 * 86_400_000
 beforeAll(() => {
   if (!existsSync(join(venv, 'bin', 'python'))) throw new Error(`${venv} is missing: run scripts/install-python-app-env.sh (npm test does)`);
   const packDir = mkdtempSync(join(tmpdir(), 'pacmak-'));
-  execFileSync('npx', ['jsii-pacmak', '--targets', 'python', '--code-only', '--no-npmignore', '--outdir', packDir], { cwd: root, env: jsiiEnv, stdio: 'inherit' });
+  // npm test built the package already; packing without scripts keeps the tree's build and package.json
+  // as they are while other suites read them (the npm tarball's own build is test/package/package.test.ts's).
+  execFileSync('npx', ['jsii-pacmak', '--targets', 'python', '--code-only', '--no-npmignore', '--pack-command', 'npm pack --ignore-scripts', '--outdir', packDir],
+    { cwd: root, env: jsiiEnv, stdio: 'inherit' });
   execFileSync(join(buildEnv, 'bin', 'python'), ['-m', 'build', '--no-isolation', '--wheel', '--outdir', join(packDir, 'wheel'), join(packDir, 'python')], { stdio: 'ignore' });
   const [wheel] = readdirSync(join(packDir, 'wheel')).filter((f) => f.endsWith('.whl')).map((f) => join(packDir, 'wheel', f));
   // The handler bundle as the wheel carries it: inside the npm tarball jsii embeds in the package.
