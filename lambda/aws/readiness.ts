@@ -1,7 +1,7 @@
 /**
  * Readiness: CloudFormation hears SUCCESS only once KMS reports the key Enabled with the requested
  * expiration, so the aliases, grants and consumers created next never meet a key that KMS still
- * sees as PendingImport. One agreeing DescribeKey is enough (README, "Readiness").
+ * sees as PendingImport. One agreeing DescribeKey is enough (docs/how-it-works.md, "Readiness").
  */
 import type { KeyMetadata } from '@aws-sdk/client-kms';
 import type { ResolvedImportProperties } from '../../lib/shared/contract';
