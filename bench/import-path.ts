@@ -11,9 +11,9 @@ import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ImportedKmsKey, KeyMaterial, WrappingKeySpec } from '../lib';
 import { ImportProperties } from '../lib/shared/contract';
-import { synthesize } from '../test/support/emulated-deployment';
-import { Emulators } from '../test/support/emulators';
-import { ApiProxy } from '../test/support/api-proxy';
+import { synthesize } from '../tools/emulated-deployment';
+import { Emulators } from '../tools/emulators';
+import { ApiProxy } from '../tools/api-proxy';
 import { median, round, timeMs } from './stats';
 
 const RUNS = 41;

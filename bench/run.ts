@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { cpus, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { startEmulators } from '../test/support/emulators';
+import { startEmulators } from '../tools/emulators';
 import { benchColdStart } from './cold-start';
 import { benchImportPath } from './import-path';
 import { benchSynthScaling } from './synth-scaling';

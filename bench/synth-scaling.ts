@@ -9,8 +9,8 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ImportedKmsKey, KeyMaterial } from '../lib';
-import { iamPolicySize } from '../test/support/iam-size';
-import { CfnTemplate } from '../test/support/template';
+import { iamPolicySize } from '../tools/iam-size';
+import { CfnTemplate } from '../tools/template';
 import { median, round, timeMs } from './stats';
 
 const SIZES = [1, 10, 100, 200];

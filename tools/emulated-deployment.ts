@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { App, Stack } from 'aws-cdk-lib';
-import { IMPORT_RESOURCE_TYPE, ImportProperties } from '../../lib/shared/contract';
+import { IMPORT_RESOURCE_TYPE, ImportProperties } from '../lib/shared/contract';
 import { Emulators } from './emulators';
 import { CfnResources, CfnTemplate } from './template';
 

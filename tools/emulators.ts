@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 /** Where scripts/install-emulators.sh puts the emulators. */
-const CACHE = resolve(__dirname, '..', '..', '.cache', 'emulators');
+const CACHE = resolve(__dirname, '..', '.cache', 'emulators');
 export const LOCAL_KMS_BIN = join(CACHE, 'bin', 'local-kms');
 export const MOTO_SERVER_BIN = join(CACHE, 'venv', 'bin', 'moto_server');
 export const CFN_LINT_BIN = join(CACHE, 'venv', 'bin', 'cfn-lint');

@@ -8,7 +8,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { ImportedKmsKey, ImportedKmsKeyProps, ImportedKmsReplicaKey, KeyMaterial, KeyMaterialExpiration, WrappingAlgorithm } from '../../lib';
 import { IMPORT_RESOURCE_TYPE } from '../../lib/shared/contract';
 import { importedKey, materialSecret, newStack } from '../support/stacks';
-import { resourcesOf } from '../support/template';
+import { resourcesOf } from '../../tools/template';
 
 const PRIMARY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab';
 const importOf = (stack: Stack) => Object.values(resourcesOf(Template.fromStack(stack))).find((r) => r.Type === IMPORT_RESOURCE_TYPE)!;

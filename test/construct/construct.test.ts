@@ -10,9 +10,9 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ImportedKmsKey, KeyMaterial, KeyMaterialEncoding, KeyMaterialExpiration, WrappingAlgorithm, WrappingKeySpec } from '../../lib';
 import { IMPORT_RESOURCE_TYPE, ImportProperties, withDefaults } from '../../lib/shared/contract';
 import { CONSISTENCY_RETRY_DELAYS_MS, IMPORT_RETRY_DELAYS_MS, READY_RETRY_DELAYS_MS, SDK_CALL_BUDGET_MS } from '../../lib/shared/limits';
-import { iamPolicySize } from '../support/iam-size';
+import { iamPolicySize } from '../../tools/iam-size';
 import { importedKey, materialSecret, newStack } from '../support/stacks';
-import { CfnResource, propertiesOf } from '../support/template';
+import { CfnResource, propertiesOf } from '../../tools/template';
 
 /** A key whose secret has a 500-character name (Secrets Manager allows 512): nine of them fill a secret policy. */
 function keyWithLongSecretName(stack: Stack, i: number): ImportedKmsKey {

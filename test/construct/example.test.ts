@@ -5,7 +5,7 @@ import { App, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ExampleStack } from '../../example/example-stack';
-import { ValidationReport } from '../support/template';
+import { ValidationReport } from '../../tools/template';
 
 /** The synthesized template with asset hashes replaced, so the snapshot only changes with the template's shape. */
 function normalisedTemplate(stack: ExampleStack): unknown {

@@ -9,9 +9,9 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { KeyMaterial, KeyMaterialExpiration } from '../../lib';
 import { IMPORT_RESOURCE_TYPE } from '../../lib/shared/contract';
-import { resolveWorstCase } from '../support/iam-size';
+import { resolveWorstCase } from '../../tools/iam-size';
 import { importedKey, materialSecret, newStack } from '../support/stacks';
-import { CfnResource, resourcesOf } from '../support/template';
+import { CfnResource, resourcesOf } from '../../tools/template';
 
 const inDays = (days: number) => new Date(Math.floor(Date.now() / 1000) * 1000 + days * 86_400_000);
 const rolling30 = () => KeyMaterialExpiration.rolling(Duration.days(30));

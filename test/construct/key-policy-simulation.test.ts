@@ -7,7 +7,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { KeyMaterialExpiration } from '../../lib';
 import { ACCOUNT, decide, REGION, resolvePolicy, roleArn } from '../support/policy-simulator';
 import { importedKey, newStack } from '../support/stacks';
-import { resourcesOf } from '../support/template';
+import { resourcesOf } from '../../tools/template';
 
 const KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
 const DATE = new Date('2027-03-01T00:00:00Z');

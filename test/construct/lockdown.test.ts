@@ -13,7 +13,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { ImportedKmsKey, KeyMaterial, MaterialLockdown } from '../../lib';
 import { ACCOUNT, decide, REGION, resolvePolicy, roleArn } from '../support/policy-simulator';
 import { newStack } from '../support/stacks';
-import { CfnResources, resourcesOf, ValidationReport } from '../support/template';
+import { CfnResources, resourcesOf, ValidationReport } from '../../tools/template';
 
 const BREAK_GLASS = `arn:aws:iam::${ACCOUNT}:role/security/break-glass-*`;
 const ADMIN = `arn:aws:iam::${ACCOUNT}:role/secrets-admin`;

@@ -1,18 +1,16 @@
 /**
  * Multi-Region keys: a primary ImportedKmsKey and an ImportedKmsReplicaKey in a stack of another
- * Region, wired the CDK way (crossRegionReferences), and the handler's import into a replica.
+ * Region, wired the CDK way (crossRegionReferences). The handler's import into a replica is in
+ * test/handler/replica.test.ts.
  */
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { ImportKeyMaterialCommand } from '@aws-sdk/client-kms';
-import { handler } from '../../lambda';
 import { ImportedKmsKey, ImportedKmsReplicaKey, KeyMaterial, KeyMaterialExpiration, WrappingAlgorithm, WrappingKeySpec } from '../../lib';
 import { IMPORT_RESOURCE_TYPE } from '../../lib/shared/contract';
-import { create, kms as kmsMock, props, resetHarness } from '../support/handler-harness';
-import { resourcesOf as templateResources } from '../support/template';
+import { resourcesOf as templateResources } from '../../tools/template';
 
 const ACCOUNT = '111122223333';
 
@@ -160,18 +158,5 @@ describe('what the construct refuses, with a sentence', () => {
   test('rotation of a multi-Region key says how to do it by hand', () => {
     expect(() => twoRegions({ previousKeyMaterials: [KeyMaterial.fromSecret(secretsmanager.Secret.fromSecretNameV2(new Stack(), 'P', 'old'))] }))
       .toThrow(/previousKeyMaterials \(rotation\) of a multi-Region key is not supported: KMS needs the new material imported into the primary and every replica before RotateKeyOnDemand on the primary, across stacks of several Regions\. Rotate it by hand \(README, "Multi-Region keys"\)/);
-  });
-});
-
-describe('the handler', () => {
-  beforeEach(resetHarness);
-  afterEach(() => jest.restoreAllMocks());
-
-  test('imports into a replica as EXISTING_KEY_MATERIAL, even on its Create (KMS documents it for replicas)', async () => {
-    await handler(create(props({ Replica: 'true' })));
-    expect(kmsMock.commandCalls(ImportKeyMaterialCommand)[0].args[0].input.ImportType).toBe('EXISTING_KEY_MATERIAL');
-    kmsMock.resetHistory();
-    await handler(create(props()));
-    expect(kmsMock.commandCalls(ImportKeyMaterialCommand)[0].args[0].input.ImportType).toBeUndefined();
   });
 });

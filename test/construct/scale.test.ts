@@ -2,9 +2,9 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ImportedKmsKey, KeyMaterial } from '../../lib';
 import { IMPORT_RESOURCE_TYPE } from '../../lib/shared/contract';
-import { iamPolicySize } from '../support/iam-size';
+import { iamPolicySize } from '../../tools/iam-size';
 import { importedKey, newStack } from '../support/stacks';
-import { CfnResource, resourcesOf } from '../support/template';
+import { CfnResource, resourcesOf } from '../../tools/template';
 
 /** IAM's limits: managed policy 6,144; inline policies of one role 10,240 in all; a key policy 32,768. */
 const MANAGED_POLICY_LIMIT = 6144;

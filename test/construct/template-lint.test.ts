@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { ExampleStack } from '../../example/example-stack';
-import { CFN_LINT_BIN } from '../support/emulators';
-import { ValidationReport } from '../support/template';
+import { CFN_LINT_BIN } from '../../tools/emulators';
+import { ValidationReport } from '../../tools/template';
 
 /** The example app synthesized with aws-cdk-lib's own template validation turned into errors. */
 function synthExample(): { outdir: string; templateFile: string } {

@@ -6,8 +6,8 @@
 import { DisableKeyCommand } from '@aws-sdk/client-kms';
 import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { KeyMaterialExpiration } from '../../lib';
-import { ApiProxy, startResettingEndpoint } from '../support/api-proxy';
-import { EmulatedDeployment } from '../support/emulated-deployment';
+import { ApiProxy, startResettingEndpoint } from '../../tools/api-proxy';
+import { EmulatedDeployment } from '../../tools/emulated-deployment';
 import { EmulatorHarness, failureOf } from '../support/emulator-harness';
 import { expectNoLeak } from '../support/keys';
 

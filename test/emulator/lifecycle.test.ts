@@ -8,7 +8,7 @@ import { CreateKeyCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-km
 import { GetResourcePolicyCommand, PutResourcePolicyCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ImportedKmsKey, KeyMaterial, KeyMaterialExpiration, WrappingKeySpec } from '../../lib';
-import { EmulatedDeployment, synthesize } from '../support/emulated-deployment';
+import { EmulatedDeployment, synthesize } from '../../tools/emulated-deployment';
 import { EmulatorHarness, failureOf, KeySetup } from '../support/emulator-harness';
 import { expectNoLeak } from '../support/keys';
 import { resolvePolicy } from '../support/policy-simulator';

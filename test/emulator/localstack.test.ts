@@ -11,7 +11,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { wrapKeyMaterial } from '../../lambda/material/wrap';
 import { KeyMaterialEncoding, WrappingAlgorithm, WrappingKeySpec } from '../../lib';
-import { EmulatedDeployment } from '../support/emulated-deployment';
+import { EmulatedDeployment } from '../../tools/emulated-deployment';
 import { EmulatorHarness, KeySetup } from '../support/emulator-harness';
 import { expectNoLeak } from '../support/keys';
 import { startLocalStack } from '../support/localstack';

@@ -5,10 +5,10 @@
 import { DeleteSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { Duration } from 'aws-cdk-lib';
 import { KeyMaterialExpiration } from '../../lib';
-import { EmulatedDeployment } from '../support/emulated-deployment';
+import { EmulatedDeployment } from '../../tools/emulated-deployment';
 import { EmulatorHarness, failureOf } from '../support/emulator-harness';
 import { expectNoLeak } from '../support/keys';
-import { parseLog } from '../support/template';
+import { parseLog } from '../../tools/template';
 
 jest.setTimeout(120_000);
 

@@ -10,9 +10,9 @@ import { DecryptCommand, EncryptCommand, GetParametersForImportCommand, ImportKe
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { wrapKeyMaterial } from '../../lambda/material/wrap';
 import { ImportedKmsReplicaKey, KeyMaterial, WrappingKeySpec } from '../../lib';
-import { EmulatedDeployment, synthesize } from '../support/emulated-deployment';
+import { EmulatedDeployment, synthesize } from '../../tools/emulated-deployment';
 import { EmulatorHarness } from '../support/emulator-harness';
-import { Emulators, emulatorsOf, startLocalKms, startMoto } from '../support/emulators';
+import { Emulators, emulatorsOf, startLocalKms, startMoto } from '../../tools/emulators';
 import { expectNoLeak } from '../support/keys';
 
 jest.setTimeout(120_000);

@@ -10,8 +10,8 @@
 import { createDecipheriv, randomBytes } from 'node:crypto';
 import { ImportProperties } from '../../lib/shared/contract';
 import { EmulatorHarness, failureOf } from '../support/emulator-harness';
-import { EmulatedDeployment } from '../support/emulated-deployment';
-import { startEmulators } from '../support/emulators';
+import { EmulatedDeployment } from '../../tools/emulated-deployment';
+import { startEmulators } from '../../tools/emulators';
 import { startLocalStack } from '../support/localstack';
 import { expectNoLeak } from '../support/keys';
 

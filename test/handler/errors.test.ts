@@ -7,7 +7,7 @@ import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { handler } from '../../lambda';
 import { networkCause } from '../../lambda/errors/sentences';
 import * as plan from '../../lambda/decisions/plan';
-import { awsError, create, failure, KEY_ARN, kms, output, props, resetHarness, SECRET_ARN, secrets, state, TOKEN, update } from '../support/handler-harness';
+import { awsError, create, failure, KEY_ARN, kms, output, props, resetHarness, SECRET_ARN, secrets, state, TOKEN, update } from './support/handler-harness';
 import { expectNoLeak } from '../support/keys';
 
 beforeEach(resetHarness);

@@ -6,13 +6,13 @@ import { DescribeKeyCommand, GetParametersForImportCommand, ImportKeyMaterialCom
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { generateKeyPairSync } from 'node:crypto';
 import { handler } from '../../lambda';
-import { CONSISTENCY_RETRY_DELAYS_MS, IMPORT_RETRY_DELAYS_MS, READY_RETRY_DELAYS_MS } from '../../lambda/aws/waits';
+import { CONSISTENCY_RETRY_DELAYS_MS, IMPORT_RETRY_DELAYS_MS, READY_RETRY_DELAYS_MS } from '../../lib/shared/limits';
 import {
   awsError, create, failure, holding, inDays, KEY_ARN, kms, kmsCalls, MATERIAL_ID, OTHER_KEY_ARN, output, props, resetHarness,
   SECRET_ARN, secrets, state, success, TOKEN, unwrapSentMaterial, update, wrapping,
-} from '../support/handler-harness';
+} from './support/handler-harness';
 import { recordCipherInputs, symmetricMaterial, wrappingKeyPair } from '../support/keys';
-import { parseLog } from '../support/template';
+import { parseLog } from '../../tools/template';
 
 beforeEach(resetHarness);
 afterEach(() => jest.restoreAllMocks());

@@ -11,7 +11,7 @@ import { GetParametersForImportCommand, ImportKeyMaterialCommand } from '@aws-sd
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { handler } from '../../lambda';
 import { defaultWrappingAlgorithm, IMPORTABLE_KEY_SPECS } from '../../lib/shared/key-spec-rules';
-import { create, failure, kms, props, resetHarness, secrets, update, wrapping } from '../support/handler-harness';
+import { create, failure, kms, props, resetHarness, secrets, update, wrapping } from './support/handler-harness';
 import { opensslUnwrap } from '../support/openssl';
 
 beforeEach(resetHarness);

@@ -8,8 +8,8 @@ import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { handler } from '../../lambda';
 import * as plan from '../../lambda/decisions/plan';
 import { ImportProperties } from '../../lib/shared/contract';
-import { awsError, create, holding, KEY_ARN, kms, output, props, resetHarness, secrets, state, update } from '../support/handler-harness';
-import { parseLog } from '../support/template';
+import { awsError, create, holding, KEY_ARN, kms, kmsKey, kmsModel, output, props, resetHarness, secrets, state, update } from './support/handler-harness';
+import { parseLog } from '../../tools/template';
 
 const NOW = new Date('2026-11-26T12:00:00.000Z');
 const DAY = 86_400_000;
@@ -48,13 +48,11 @@ describe('deploys of a rolling key', () => {
   });
 });
 
-/** DescribeKey answers per key ARN, each key holding material until `validTo` until it is imported. */
+/** Each key ARN names a key of its own in the KMS model, holding the secret's material until `initial` until it is imported; returns a key's ValidTo. */
 function useKeyPerArn(initial: Date): (keyArn: string) => Date {
-  const byArn = new Map<string, Date>();
-  const validToOf = (keyArn: string) => byArn.get(keyArn) ?? initial;
-  kms.on(DescribeKeyCommand).callsFake(({ KeyId }: DescribeKeyCommandInput) => ({ KeyMetadata: holding(validToOf(KeyId!).toISOString()) }));
-  kms.on(ImportKeyMaterialCommand).callsFake(({ KeyId, ValidTo }: ImportKeyMaterialCommandInput) => { byArn.set(KeyId!, ValidTo!); return {}; });
-  return validToOf;
+  kmsModel.keyPerArn = (key) => key.force(holding(initial.toISOString()), state.material);
+  kmsKey.force(holding(initial.toISOString()), state.material);
+  return (keyArn: string) => kmsModel.keyFor(keyArn).current()!.validTo!;
 }
 
 describe('scheduled renewal', () => {

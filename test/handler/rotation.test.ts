@@ -1,101 +1,47 @@
 /**
- * Rotation of symmetric keys: the handler's paths against a mock that keeps a key's materials the
- * way the KMS API reference describes them (NEW_KEY_MATERIAL waits as PENDING_ROTATION,
- * RotateKeyOnDemand makes it current, EXISTING must be a material the key holds, 25 rotations).
- * The emulator lifecycle on LocalStack is in test/emulator/rotation.test.ts.
+ * Rotation of symmetric keys: the handler's paths against the KMS key model (support/kms-model.ts),
+ * which keeps a key's materials the way the KMS API reference describes them (NEW_KEY_MATERIAL waits
+ * as PENDING_ROTATION, RotateKeyOnDemand makes it current, EXISTING must be a material the key holds,
+ * 25 rotations). The synth-time side is in test/construct/rotation.test.ts, the emulator lifecycle
+ * on LocalStack in test/emulator/rotation.test.ts.
  */
-import { createHash } from 'node:crypto';
 import {
-  DescribeKeyCommand, ImportKeyMaterialCommand, ImportKeyMaterialCommandInput, ListKeyRotationsCommand, RotateKeyOnDemandCommand, RotationsListEntry,
+  DescribeKeyCommand, DescribeKeyCommandInput, ImportKeyMaterialCommand, ImportKeyMaterialCommandInput, RotateKeyOnDemandCommand, RotateKeyOnDemandCommandInput,
 } from '@aws-sdk/client-kms';
 import { GetSecretValueCommand, GetSecretValueCommandInput } from '@aws-sdk/client-secrets-manager';
-import { Stack } from 'aws-cdk-lib';
-import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
-import { KeySpec } from 'aws-cdk-lib/aws-kms';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { ImportedKmsKey, ImportedKmsKeyProps, KeyMaterial } from '../../lib';
-import { IMPORT_RESOURCE_TYPE, ImportProperties, MaterialSource, materialDescription } from '../../lib/shared/contract';
-import { decide, resolvePolicy, roleArn } from '../support/policy-simulator';
-import { importedKey, materialSecret, newStack } from '../support/stacks';
-import { parseLog, resourcesOf } from '../support/template';
+import { ImportProperties, MaterialSource, materialDescription } from '../../lib/shared/contract';
+import { parseLog } from '../../tools/template';
 import { handler } from '../../lambda';
 import { expectNoLeak, recordCipherInputs, symmetricMaterial } from '../support/keys';
 import {
-  awsError, create, failure, inDays, KEY_ARN, kms, kmsCalls, output, props, resetHarness, SECRET_ARN, secrets, success, unwrapSentMaterial, update,
-} from '../support/handler-harness';
+  awsError, create, failure, inDays, KEY_ARN, kms, kmsCalls, kmsKey, output, props, resetHarness, SECRET_ARN, secrets, success, unwrapSentMaterial, update,
+} from './support/handler-harness';
+import { Material } from './support/kms-model';
 
 const SECRET_2 = SECRET_ARN.replace('kms-material', 'kms-material-2');
 const SECRET_3 = SECRET_ARN.replace('kms-material', 'kms-material-3');
 /** The secrets, by id, each holding one material (a fresh 32 bytes). */
 const store = new Map<string, Buffer>();
-const idOf = (material: Buffer) => createHash('sha256').update(KEY_ARN).update(material).digest('hex');
-
-interface Material { id: string; bytes: Buffer; state: 'CURRENT' | 'NON_CURRENT' | 'PENDING_ROTATION'; description?: string; validTo?: Date; rotated?: Date }
+/** The KeyMaterialId the model gives (or would give) this material. */
+const idOf = (material: Buffer) => kmsKey.materialIdOf(material);
+/** The model's materials, oldest first (the same array, so tests can add one by hand). */
 let materials: Material[];
-let keyState: 'Enabled' | 'Disabled' | 'PendingImport';
-let rotations: number;
-/** The order ListKeyRotations lists materials in; KMS documents none. */
-let newestFirst: boolean;
 
 /** A key with the materials of `sources` imported and rotated in, in order. */
 function keyHolding(...sources: string[]): void {
-  materials = sources.map((source, i) => ({
-    id: idOf(store.get(source)!), bytes: store.get(source)!, state: i === sources.length - 1 ? 'CURRENT' : 'NON_CURRENT',
-    description: `secret ${source} stage AWSCURRENT`, rotated: i === 0 ? undefined : new Date(Date.UTC(2026, 0, i)),
-  }));
-  keyState = 'Enabled';
-  rotations = sources.length - 1;
+  kmsKey.holdMaterials(sources.map((source) => ({ bytes: store.get(source)!, description: `secret ${source} stage AWSCURRENT` })));
 }
 
-function describeKey() {
-  const current = materials.find((m) => m.state === 'CURRENT');
-  return { KeyMetadata: {
-    KeyId: KEY_ARN, KeyState: keyState, CurrentKeyMaterialId: current?.id,
-    ExpirationModel: current ? (current.validTo ? 'KEY_MATERIAL_EXPIRES' : 'KEY_MATERIAL_DOES_NOT_EXPIRE') : undefined, ValidTo: current?.validTo,
-  } };
-}
-
-function rotateOnDemand() {
-  if (keyState === 'Disabled') throw awsError('DisabledException');
-  const pending = materials.find((m) => m.state === 'PENDING_ROTATION');
-  if (!pending) throw awsError('KMSInvalidStateException');
-  if (rotations >= 25) throw awsError('LimitExceededException');
-  rotations++;
-  for (const m of materials) if (m.state === 'CURRENT') m.state = 'NON_CURRENT';
-  Object.assign(pending, { state: 'CURRENT', rotated: new Date(Date.UTC(2026, 6, rotations)) });
-  return { KeyId: KEY_ARN };
-}
-
-function importMaterial(input: ImportKeyMaterialCommandInput) {
-  const bytes = unwrapSentMaterial(kms.commandCalls(ImportKeyMaterialCommand).length - 1);
-  const known = materials.find((m) => m.bytes.equals(bytes));
-  const type = input.ImportType ?? (materials.length === 0 ? 'NEW_KEY_MATERIAL' : 'EXISTING_KEY_MATERIAL');
-  if (type === 'EXISTING_KEY_MATERIAL' && !known) throw awsError('IncorrectKeyMaterialException');
-  if (type === 'NEW_KEY_MATERIAL' && known) throw awsError('IncorrectKeyMaterialException');
-  if (type === 'NEW_KEY_MATERIAL' && materials.some((m) => m.state === 'PENDING_ROTATION')) throw awsError('KMSInvalidStateException');
-  const material = known ?? { id: idOf(bytes), bytes, state: materials.length === 0 ? 'CURRENT' : 'PENDING_ROTATION' };
-  Object.assign(material, { description: input.KeyMaterialDescription ?? material.description, validTo: input.ValidTo });
-  if (!known) materials.push(material);
-  if (keyState === 'PendingImport') keyState = 'Enabled';
-  return { KeyId: KEY_ARN, KeyMaterialId: material.id };
-}
+const describeKey = (input: DescribeKeyCommandInput) => kmsKey.describeKey(input);
+const rotateOnDemand = (input: RotateKeyOnDemandCommandInput) => kmsKey.rotateKeyOnDemand(input);
+const importMaterial = (input: ImportKeyMaterialCommandInput) => kmsKey.importKeyMaterial(input);
 
 beforeEach(() => {
   resetHarness();
   store.clear();
   for (const id of [SECRET_ARN, SECRET_2, SECRET_3]) store.set(id, symmetricMaterial());
-  materials = [];
-  keyState = 'PendingImport';
-  rotations = 0;
-  newestFirst = true;
+  materials = kmsKey.materials;
   secrets.on(GetSecretValueCommand).callsFake((input: GetSecretValueCommandInput) => ({ SecretBinary: new Uint8Array(store.get(input.SecretId!)!) }));
-  kms.on(ImportKeyMaterialCommand).callsFake(importMaterial);
-  kms.on(DescribeKeyCommand).callsFake(describeKey);
-  kms.on(RotateKeyOnDemandCommand).callsFake(rotateOnDemand);
-  // Newest first unless a test says otherwise: KMS documents no order, so the handler must sort by RotationDate itself.
-  kms.on(ListKeyRotationsCommand).callsFake((): { Rotations: RotationsListEntry[] } => ({
-    Rotations: (newestFirst ? [...materials].reverse() : materials).map((m) => ({ KeyId: KEY_ARN, KeyMaterialId: m.id, KeyMaterialState: m.state, KeyMaterialDescription: m.description, ImportState: 'IMPORTED', RotationDate: m.rotated })),
-  }));
 });
 afterEach(() => jest.restoreAllMocks());
 
@@ -146,7 +92,7 @@ describe('a deploy that adds a new current material rotates the key', () => {
   });
 
   test.each([true, false])('a re-sent rotation succeeds without rotating again (materials listed newest first: %s)', async (order) => {
-    newestFirst = order;
+    kmsKey.newestFirst = order;
     keyHolding(SECRET_ARN);
     const event = update(listing(SECRET_2, [SECRET_ARN]), listing(SECRET_ARN, []));
     await success(event);
@@ -241,7 +187,7 @@ describe('what KMS refuses becomes a sentence', () => {
 
   test('the on-demand rotation quota: says 25 and how to remove the pending material', async () => {
     keyHolding(SECRET_ARN);
-    rotations = 25;
+    kmsKey.rotations = 25;
     const message = await failure(update(listing(SECRET_2, [SECRET_ARN]), listing(SECRET_ARN, [])));
     expect(message).toMatch(/^RotateKeyOnDemand failed for KMS key .* \(LimitExceededException\): the key has used all its on-demand rotations \(KMS allows 25 per key\)\./);
     expect(message).toContain(`aws kms delete-imported-key-material --key-id ${KEY_ARN} --key-material-id`);
@@ -259,20 +205,20 @@ describe('what KMS refuses becomes a sentence', () => {
 
   test('a Disabled key is not rotated, and not enabled', async () => {
     keyHolding(SECRET_ARN);
-    keyState = 'Disabled';
+    kmsKey.keyState = 'Disabled';
     expect(await failure(update(listing(SECRET_2, [SECRET_ARN]), listing(SECRET_ARN, [])))).toMatch(/is Disabled, and a deploy never imports into a disabled key or enables it/);
     expect(kmsCalls()).not.toContain('ImportKeyMaterial');
-    expect(keyState).toBe('Disabled');
+    expect(kmsKey.keyState).toBe('Disabled');
   });
 
   test.each([true, false])('a rotation re-sent after an operator disabled the key succeeds without touching it (newest first: %s)', async (order) => {
-    newestFirst = order;
+    kmsKey.newestFirst = order;
     keyHolding(SECRET_ARN, SECRET_2);
-    keyState = 'Disabled';
+    kmsKey.keyState = 'Disabled';
     const response = await success(update(listing(SECRET_2, [SECRET_ARN]), listing(SECRET_ARN, [])));
     expect(response.Data).toMatchObject({ KeyMaterialId: idOf(store.get(SECRET_2)!) });
     expect(kmsCalls()).not.toContain('ImportKeyMaterial');
-    expect(keyState).toBe('Disabled');
+    expect(kmsKey.keyState).toBe('Disabled');
     expect(lastLog().reason).toBe('the key (Disabled) already has this material as its current material');
   });
 
@@ -390,9 +336,9 @@ describe('rollbacks and other paths never wedge', () => {
     expect(materials.map((m) => [m.id, m.state])).toEqual([
       [idOf(store.get(SECRET_ARN)!), 'NON_CURRENT'], [idOf(store.get(SECRET_2)!), 'NON_CURRENT'], [idOf(store.get(SECRET_3)!), 'CURRENT'],
     ]);
-    const rotated = rotations;
+    const rotated = kmsKey.rotations;
     await success(event);
-    expect(rotations).toBe(rotated);
+    expect(kmsKey.rotations).toBe(rotated);
     expect(materials).toHaveLength(3);
   });
 
@@ -407,113 +353,5 @@ describe('rollbacks and other paths never wedge', () => {
     await failure(update(listing(SECRET_3, [SECRET_2]), listing(SECRET_2, [SECRET_ARN])));
     expectNoLeak(output.join('\n'), ...store.values());
     for (const input of importInputs()) expect(input.KeyMaterialDescription).toMatch(/^[a-zA-Z0-9:/_\s.-]{1,256}$/);
-  });
-});
-
-describe('at synth time', () => {
-  const secret = (stack: Stack, name: string) => materialSecret(stack, name);
-  const rotatingKey = (stack: Stack, extra: Partial<ImportedKmsKeyProps> = {}) => new ImportedKmsKey(stack, 'Key', {
-    keyMaterial: KeyMaterial.fromSecret(secret(stack, 'm3')),
-    previousKeyMaterials: [KeyMaterial.fromSecret(secret(stack, 'm1')), KeyMaterial.fromSecret(secret(stack, 'm2'), { versionStage: 'KEY-2' })],
-    ...extra,
-  });
-  const resources = (stack: Stack) => resourcesOf(Template.fromStack(stack));
-
-  test('the import lists the earlier materials oldest first, and the handler may read every secret', () => {
-    const stack = newStack();
-    rotatingKey(stack);
-    const all = resources(stack);
-    const [imported] = Object.values(all).filter((r) => r.Type === IMPORT_RESOURCE_TYPE);
-    const arn = (name: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:secretsmanager:eu-west-1:111122223333:secret:${name}`]] });
-    expect(imported.Properties.SecretId).toEqual(arn('m3'));
-    expect(imported.Properties.PreviousMaterials).toEqual([{ SecretId: arn('m1') }, { SecretId: arn('m2'), VersionStage: 'KEY-2' }]);
-    const readable = JSON.stringify(Object.values(all).filter((r) => r.Type === 'AWS::IAM::ManagedPolicy').map((r) => r.Properties.PolicyDocument));
-    for (const name of ['m1', 'm2', 'm3']) expect(readable).toContain(`:secret:${name}-??????`);
-  });
-
-  test('only a rotating key lets the handler rotate it and list its materials', async () => {
-    const stack = newStack();
-    rotatingKey(stack);
-    importedKey(stack, 'Single');
-    const all = resources(stack);
-    const handlerRole = roleArn(Object.keys(all).find((id) => id.startsWith('ImportedKmsKeyProviderHandlerRole'))!);
-    const key = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
-    for (const [id, expected] of [['Key', 'Allowed'], ['Single', 'ImplicitlyDenied']] as const) {
-      const keyResource = Object.entries(all).find(([rid, r]) => r.Type === 'AWS::KMS::Key' && rid.startsWith(id))![1];
-      const policy = resolvePolicy(keyResource.Properties.KeyPolicy);
-      expect((policy as { Statement: { Sid?: string }[] }).Statement.some((s) => s.Sid === 'AllowImportedKmsKeyHandlerRotate')).toBe(expected === 'Allowed');
-      for (const action of ['kms:RotateKeyOnDemand', 'kms:ListKeyRotations']) {
-        expect(await decide(policy, { principal: handlerRole, action, resource: key })).toBe(expected);
-      }
-      expect(await decide(policy, { principal: handlerRole, action: 'kms:DeleteImportedKeyMaterial', resource: key })).toBe('ImplicitlyDenied');
-    }
-  });
-
-  test('exposes the current KeyMaterialId as an attribute of the import', () => {
-    const stack = newStack();
-    const key = rotatingKey(stack);
-    expect(stack.resolve(key.currentKeyMaterialId)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^KeyImport/), 'KeyMaterialId'] });
-  });
-
-  test('HMAC and asymmetric keys do not rotate: a synth-time error says why', () => {
-    for (const keySpec of [KeySpec.HMAC_256, KeySpec.RSA_2048, KeySpec.ECC_NIST_P256]) {
-      expect(() => rotatingKey(newStack(), { keySpec })).toThrow(`ImportedKmsKey TestStack/Key: previousKeyMaterials needs a SYMMETRIC_DEFAULT key; got ${keySpec}. `
-        + 'KMS rotates only symmetric encryption keys: an HMAC or asymmetric key keeps its first material for life, so new material needs a new ImportedKmsKey.');
-    }
-  });
-
-  test('at most 25 earlier materials (the on-demand rotation quota)', () => {
-    const make = (count: number) => {
-      const stack = newStack();
-      return () => new ImportedKmsKey(stack, 'Key', {
-        keyMaterial: KeyMaterial.fromSecret(secret(stack, 'current')),
-        previousKeyMaterials: Array.from({ length: count }, (_, i) => KeyMaterial.fromSecret(secret(stack, `m${i}`))),
-      });
-    };
-    expect(make(25)).not.toThrow();
-    expect(make(26)).toThrow('ImportedKmsKey TestStack/Key: 26 previousKeyMaterials need as many rotations, and KMS allows 25 on-demand rotations per key. '
-      + 'Put further material in a new ImportedKmsKey.');
-  });
-
-  test('two entries reading the same secret, field and stage are refused', () => {
-    const stack = newStack();
-    const shared = secret(stack, 'shared');
-    expect(() => new ImportedKmsKey(stack, 'Key', {
-      keyMaterial: KeyMaterial.fromSecret(shared, { versionStage: 'AWSCURRENT' }),
-      previousKeyMaterials: [KeyMaterial.fromSecret(shared)],
-    })).toThrow('ImportedKmsKey TestStack/Key: keyMaterial reads the same secret, field and version stage as previousKeyMaterials[0]; '
-      + 'each material needs a source of its own (e.g. its own version stage).');
-  });
-
-  test('stages that move with the secret are flagged; pinned stages and separate secrets are not', () => {
-    const stack = newStack();
-    const shared = secret(stack, 'shared');
-    new ImportedKmsKey(stack, 'Moving', {
-      keyMaterial: KeyMaterial.fromSecret(shared),
-      previousKeyMaterials: [KeyMaterial.fromSecret(shared, { versionStage: 'AWSPREVIOUS' })],
-    });
-    const pinned = secret(stack, 'pinned');
-    new ImportedKmsKey(stack, 'Pinned', {
-      keyMaterial: KeyMaterial.fromSecret(pinned, { versionStage: 'KEY-2' }),
-      previousKeyMaterials: [KeyMaterial.fromSecret(pinned, { versionStage: 'KEY-1' })],
-    });
-    rotatingKey(stack);
-    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('which moves whenever the secret gets a new value'));
-    const advice = 'which moves whenever the secret gets a new value; the key needs every material re-readable for its lifetime (each expiration change '
-      + 're-imports all). Pin it to a version stage of its own (README, "Rotating the material"). [ack: imported-kms-key:unpinned-material]';
-    expect(warnings.map((w) => [w.id, w.entry.data])).toEqual([
-      ['/TestStack/Moving', `previousKeyMaterials[0] reads version stage AWSPREVIOUS, ${advice}`],
-      ['/TestStack/Moving', `keyMaterial reads version stage AWSCURRENT, ${advice}`],
-    ]);
-  });
-
-  test('a secret shared by several locked materials gets its lock once', () => {
-    const stack = newStack();
-    const owned = new secretsmanager.Secret(stack, 'Owned');
-    new ImportedKmsKey(stack, 'Key', {
-      keyMaterial: KeyMaterial.fromSecret(owned, { versionStage: 'KEY-2', lockdown: {} }),
-      previousKeyMaterials: [KeyMaterial.fromSecret(owned, { versionStage: 'KEY-1', lockdown: {} })],
-    });
-    Template.fromStack(stack).resourceCountIs('AWS::SecretsManager::ResourcePolicy', 1);
   });
 });

@@ -1,54 +1,10 @@
 /**
- * Crypto-shred on removal: the opt-in at synth time, its permissions, and the handler's Delete.
+ * Crypto-shred on removal: the handler's Delete. The opt-in at synth time and its permissions are in
+ * test/construct/shred.test.ts.
  */
-import { RemovalPolicy } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import { DeleteImportedKeyMaterialCommand, ListKeyRotationsCommand } from '@aws-sdk/client-kms';
 import { handler, ProviderEvent } from '../../lambda';
-import { IMPORT_RESOURCE_TYPE } from '../../lib/shared/contract';
-import { awsError, KEY_ARN, kms as kmsMock, output, props, resetHarness, secrets } from '../support/handler-harness';
-import { ACCOUNT, decide, REGION, resolvePolicy, roleArn } from '../support/policy-simulator';
-import { importedKey, newStack } from '../support/stacks';
-import { resourcesOf } from '../support/template';
-
-describe('at synth time', () => {
-  test('needs a destroying removal policy, at construction and afterwards', () => {
-    expect(() => importedKey(newStack(), 'Key', { shredMaterialOnRemoval: true })).toThrow(
-      'ImportedKmsKey TestStack/Key: shredMaterialOnRemoval needs removalPolicy RemovalPolicy.DESTROY, got retain; a kept key must keep its material. Destroy the key, or do not shred.');
-    const key = importedKey(newStack(), 'Key', { shredMaterialOnRemoval: true, removalPolicy: RemovalPolicy.DESTROY });
-    expect(() => key.applyRemovalPolicy(RemovalPolicy.RETAIN)).toThrow(/shredMaterialOnRemoval needs removalPolicy RemovalPolicy.DESTROY, got retain/);
-  });
-
-  test('a key that does not shred takes any removal policy afterwards', () => {
-    const stack = newStack();
-    importedKey(stack, 'Key', { removalPolicy: RemovalPolicy.DESTROY }).applyRemovalPolicy(RemovalPolicy.RETAIN);
-    Template.fromStack(stack).hasResource('AWS::KMS::Key', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
-  });
-
-  test('only a shredding key gets the flag and lets the handler list and delete its materials', async () => {
-    const stack = newStack();
-    importedKey(stack, 'Shredded', { shredMaterialOnRemoval: true, removalPolicy: RemovalPolicy.DESTROY });
-    importedKey(stack, 'Kept', { removalPolicy: RemovalPolicy.DESTROY });
-    const resources = resourcesOf(Template.fromStack(stack));
-    const imports = Object.entries(resources).filter(([, r]) => r.Type === IMPORT_RESOURCE_TYPE);
-    expect(Object.fromEntries(imports.map(([id, r]) => [id.replace(/Import.*/, ''), r.Properties.ShredOnDelete]))).toEqual({ Shredded: 'true', Kept: undefined });
-    const handlerRole = roleArn(Object.keys(resources).find((id) => id.startsWith('ImportedKmsKeyProviderHandlerRole'))!);
-    const key = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
-    for (const [id, expected] of [['Shredded', 'Allowed'], ['Kept', 'ImplicitlyDenied']] as const) {
-      const keyResource = Object.entries(resources).find(([rid, r]) => r.Type === 'AWS::KMS::Key' && rid.startsWith(id))![1];
-      const policy = resolvePolicy(keyResource.Properties.KeyPolicy);
-      expect((policy as { Statement: { Sid?: string }[] }).Statement.some((s) => s.Sid === 'AllowImportedKmsKeyHandlerShred')).toBe(expected === 'Allowed');
-      for (const action of ['kms:DeleteImportedKeyMaterial', 'kms:ListKeyRotations']) {
-        expect(await decide(policy, { principal: handlerRole, action, resource: key })).toBe(expected);
-      }
-    }
-  });
-
-  test('works for every key spec', () => {
-    expect(() => importedKey(newStack(), 'Key', { keySpec: kms.KeySpec.HMAC_256, shredMaterialOnRemoval: true, removalPolicy: RemovalPolicy.DESTROY })).not.toThrow();
-  });
-});
+import { awsError, KEY_ARN, kms as kmsMock, output, props, resetHarness, secrets } from './support/handler-harness';
 
 describe('the handler\'s Delete', () => {
   beforeEach(resetHarness);

@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { CfnTemplate } from '../support/template';
+import { CfnTemplate } from '../../tools/template';
 
 const root = resolve(__dirname, '..', '..');
 interface PackageJson { version: string; devDependencies: Record<string, string>; peerDependencies: Record<string, string> }

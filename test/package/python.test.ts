@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { CfnResources, CfnTemplate } from '../support/template';
+import { CfnResources, CfnTemplate } from '../../tools/template';
 
 const root = resolve(__dirname, '..', '..');
 const venv = join(root, '.cache', 'python-app', 'venv');

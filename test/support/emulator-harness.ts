@@ -9,8 +9,8 @@ import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secre
 import { Stack } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ImportedKmsKey, ImportedKmsKeyProps, KeyMaterial, KeyMaterialExpiration, SecretKeyMaterialOptions, WrappingKeySpec } from '../../lib';
-import { EmulatedDeployment, Outcome, synthesize } from './emulated-deployment';
-import { Emulators, startEmulators } from './emulators';
+import { EmulatedDeployment, Outcome, synthesize } from '../../tools/emulated-deployment';
+import { Emulators, startEmulators } from '../../tools/emulators';
 
 export interface KeySetup {
   readonly id: string;

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Emulators, emulatorsOf, freePort, serve, Server, startMoto } from './emulators';
+import { Emulators, emulatorsOf, freePort, serve, Server, startMoto } from '../../tools/emulators';
 
 /** Where scripts/install-emulators.sh puts LocalStack (a Python 3.13 virtualenv). */
 const LOCALSTACK_PYTHON = resolve(__dirname, '..', '..', '.cache', 'emulators', 'localstack', 'bin', 'python');

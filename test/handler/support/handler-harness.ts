@@ -1,16 +1,21 @@
 /**
- * The handler against aws-sdk-client-mock: Secrets Manager returns `material`, GetParametersForImport
- * a wrapping key, and DescribeKey reports `key`, which ImportKeyMaterial moves to Enabled with the
- * imported expiration, as KMS does. Tests change `state.key` to put the key in another state.
+ * The handler against aws-sdk-client-mock: Secrets Manager returns `state.material`, and KMS is the
+ * stateful model of one key in ./kms-model.ts (installed anew by resetHarness), which imports,
+ * rotates, lists and deletes materials as the KMS API reference documents. `state.key` is
+ * DescribeKey's view of that key; assigning a view (e.g. `holding(...)`) puts the model in that
+ * state, holding the current secret material. Tests that need another answer override a command
+ * with `kms.on(X)`; `kms` and `secrets` stay the mocks, so call assertions work as before.
  */
-import { DescribeKeyCommand, GetParametersForImportCommand, ImportKeyMaterialCommand, ImportKeyMaterialCommandInput, KeyMetadata, KMSClient } from '@aws-sdk/client-kms';
+import { ImportKeyMaterialCommand, KeyMetadata, KMSClient } from '@aws-sdk/client-kms';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { constants, privateDecrypt } from 'node:crypto';
 import { mockClient } from 'aws-sdk-client-mock';
-import { handler, ProviderEvent } from '../../lambda';
-import { ImportProperties } from '../../lib/shared/contract';
-import { symmetricMaterial, wrappingKeyPair } from './keys';
+import { handler, ProviderEvent } from '../../../lambda';
+import { ImportProperties } from '../../../lib/shared/contract';
+import { symmetricMaterial, wrappingKeyPair } from '../../support/keys';
+import { awsError, KmsModel } from './kms-model';
 
+export { awsError };
 export const kms = mockClient(KMSClient);
 export const secrets = mockClient(SecretsManagerClient);
 export const wrapping = wrappingKeyPair(2048);
@@ -19,6 +24,9 @@ export const OTHER_KEY_ARN = KEY_ARN.replace('1234abcd', '9999abcd');
 export const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/payments/kms-material-AbCdEf';
 export const TOKEN = Buffer.from('import-token-bytes-that-must-not-leak');
 export const MATERIAL_ID = 'a'.repeat(64);
+/** The KMS model; its key (kmsKey) is the one every KeyId names unless a test asks for a key per ARN. A key's first material gets MATERIAL_ID. */
+export const kmsModel = new KmsModel({ keyArn: KEY_ARN, wrapping, importToken: TOKEN, firstMaterialId: MATERIAL_ID });
+export const kmsKey = kmsModel.key;
 
 export const props = (overrides: Partial<ImportProperties> = {}): ImportProperties => ({
   KeyArn: KEY_ARN,
@@ -42,25 +50,28 @@ export const holding = (validTo?: string, KeyState = 'Enabled'): KeyMetadata => 
   ExpirationModel: validTo ? 'KEY_MATERIAL_EXPIRES' : 'KEY_MATERIAL_DOES_NOT_EXPIRE', ValidTo: validTo ? new Date(validTo) : undefined,
 });
 
-export const state: { material: Buffer; key: KeyMetadata } = { material: Buffer.alloc(0), key: { KeyId: KEY_ARN } };
+interface HarnessState {
+  /** What the secret holds (GetSecretValue returns a fresh copy each time). */
+  material: Buffer;
+  /** DescribeKey's view of the key; assigning a view forces the model into it (KmsKeyModel.force), holding `material`. */
+  key: KeyMetadata;
+}
+export const state: HarnessState = {
+  material: Buffer.alloc(0),
+  get key(): KeyMetadata { return kmsKey.describeKey({ KeyId: KEY_ARN }).KeyMetadata; },
+  set key(view: KeyMetadata) { kmsKey.force(view, state.material); },
+};
 /** Everything written to the console or to stdout/stderr, objects serialised. */
 export const output: string[] = [];
-
-export const awsError = (name: string, message = 'raw service text') => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: 400 } });
 
 export function resetHarness(): void {
   kms.reset();
   secrets.reset();
   state.material = symmetricMaterial();
-  state.key = { KeyId: KEY_ARN, KeyState: 'PendingImport' };
+  kmsModel.reset();
+  kmsModel.install(kms);
   // Like the SDK, every call returns a fresh buffer (the handler zeroes the one it got).
   secrets.on(GetSecretValueCommand).callsFake(() => ({ SecretBinary: new Uint8Array(state.material) }));
-  kms.on(GetParametersForImportCommand).callsFake(() => ({ KeyId: KEY_ARN, ImportToken: new Uint8Array(TOKEN), PublicKey: new Uint8Array(wrapping.publicKeyDer) }));
-  kms.on(DescribeKeyCommand).callsFake(() => ({ KeyMetadata: { ...state.key } }));
-  kms.on(ImportKeyMaterialCommand).callsFake((input: ImportKeyMaterialCommandInput) => {
-    state.key = { ...state.key, KeyState: 'Enabled', ExpirationModel: input.ExpirationModel, ValidTo: input.ValidTo, CurrentKeyMaterialId: MATERIAL_ID };
-    return { KeyId: KEY_ARN, KeyMaterialId: MATERIAL_ID };
-  });
   output.length = 0;
   const capture = (...args: unknown[]) => { output.push(args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ')); };
   for (const method of ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const) jest.spyOn(console, method).mockImplementation(capture);
