@@ -42,6 +42,7 @@ export function keySettings(scope: IConstruct, input: KeySettingsInput): KeySett
   const keySpec = input.keySpec ?? DEFAULT_KEY_SPEC as kms.KeySpec;
   const known = (value: string | undefined) => (value === undefined || Token.isUnresolved(value) ? undefined : value);
   const specKnown = known(keySpec);
+  // An unknown key spec is refused below; one known only at deploy time leaves the usage to CloudFormation's default.
   const keyUsage = input.keyUsage ?? (specKnown ? IMPORTABLE_KEY_SPECS[specKnown]?.usages[0] as kms.KeyUsage | undefined : undefined);
   const wrappingKeySpec = input.wrappingKeySpec ?? DEFAULT_WRAPPING_KEY_SPEC as WrappingKeySpec;
   // A key spec known only at deploy time gets RSA-OAEP, unless told otherwise: RSA keys need wrappingAlgorithm set.
@@ -53,7 +54,7 @@ export function keySettings(scope: IConstruct, input: KeySettingsInput): KeySett
   const removalPolicy = input.removalPolicy ?? RemovalPolicy.RETAIN;
   const shred = input.shredMaterialOnRemoval ?? false;
   if (shred) requireDestroy(scope, removalPolicy);
-  return { keySpec, keyUsage: keyUsage ?? (specKnown ? kms.KeyUsage.ENCRYPT_DECRYPT : undefined), wrappingKeySpec, wrappingAlgorithm, expiration, removalPolicy, shred };
+  return { keySpec, keyUsage, wrappingKeySpec, wrappingAlgorithm, expiration, removalPolicy, shred };
 }
 
 /** Crypto-shred only for a key that leaves for good: a kept key must keep its material. */

@@ -2,7 +2,7 @@ import { CustomResource, Token } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { secondsProperty } from './expiration-rules';
+import { secondsOf, secondsProperty } from './expiration-rules';
 import { ImportProvider } from './import-provider';
 import { KeyPolicyHolder } from './handler-permissions';
 import type { KeySettings } from './key-construction';
@@ -60,7 +60,7 @@ export function importMaterial(scope: Construct, settings: KeySettings, target: 
     ValidTo: validTo?.toISOString().replace('.000Z', 'Z'),
     RollingValidity: validity ? secondsProperty(scope, 'validity', validity) : undefined,
     // An interval known only at deploy time cannot be turned into seconds here: without it, each deploy re-imports.
-    RenewalInterval: renewalInterval && !renewalInterval.isUnresolved() ? String(renewalInterval.toSeconds()) : undefined,
+    RenewalInterval: renewalInterval && secondsOf(renewalInterval) !== undefined ? String(secondsOf(renewalInterval)) : undefined,
     WrappingKeySpec: settings.wrappingKeySpec,
     WrappingAlgorithm: settings.wrappingAlgorithm,
     ShredOnDelete: settings.shred ? 'true' : undefined,
