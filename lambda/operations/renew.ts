@@ -43,12 +43,21 @@ export async function renew(clients: Clients, keys: ImportProperties[], log: (en
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, keys.length) }, worker));
   const count = (outcome: string) => outcomes.filter((o) => o === outcome).length;
   const summary = { renewed: count('renewed'), unchanged: count('unchanged'), failed: count('failed') };
-  log(embeddedMetric(summary));
+  writeMetricLine(embeddedMetric(summary));
   if (summary.failed > 0) {
     throw new ImportError(`Renewing the material of ${summary.failed} of ${keys.length} rolling keys failed (${failedKeys.join(', ')}); `
       + 'each key\'s reason is logged above. Lambda retries this run; fix the cause before the material lapses.');
   }
   return summary;
+}
+
+/**
+ * Written straight to stdout, not through console.log: under Lambda's JSON log format (the handler's)
+ * the Node runtime wraps console output in its own record, where CloudWatch no longer finds `_aws` at
+ * the top level and extracts no metric.
+ */
+function writeMetricLine(entry: object): void {
+  process.stdout.write(`${JSON.stringify(entry)}\n`);
 }
 
 /** One log line that CloudWatch turns into the RenewalFailures metric of this handler function. */

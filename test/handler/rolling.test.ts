@@ -61,6 +61,10 @@ describe('scheduled renewal', () => {
     const summary = await handler({ ImportedKmsKeyRenewal: [rolling(), rolling({ KeyArn: keyArn(2) })] });
     expect(summary).toEqual({ renewed: 2, unchanged: 0, failed: 0 });
     expect(output.map(parseLog).find((l) => l._aws)).toMatchObject({ FunctionName: 'unknown', RenewalFailures: 0 });
+    // Raw on stdout: Lambda's JSON log format would wrap a console.log line and hide `_aws` from CloudWatch.
+    const written = (process.stdout.write as jest.Mock).mock.calls.map(([chunk]) => String(chunk));
+    expect(written.filter((line) => line.includes('"_aws"'))).toEqual([expect.stringMatching(/^\{"_aws":.*\}\n$/)]);
+    expect((console.log as jest.Mock).mock.calls.flat().some((arg) => String(arg).includes('"_aws"'))).toBe(false);
     expect(output.map(parseLog).filter((l) => l.keyArn)).toEqual([
       { requestType: 'Renewal', keyArn: KEY_ARN, outcome: 'renewed' },
       { requestType: 'Renewal', keyArn: keyArn(2), outcome: 'renewed' },
