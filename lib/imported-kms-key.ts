@@ -28,6 +28,10 @@ export interface ImportedKmsKeyProps {
    * key's lifetime (pin each to a version stage of its own: README, "Rotating the material").
    * Entries are never removed or reordered; KMS allows 25 on-demand rotations per key.
    *
+   * A multi-Region primary rotates too: its stack imports the new material as pending, each
+   * `ImportedKmsReplicaKey`'s stack imports it into its replica, and the last one rotates the
+   * primary (docs/how-it-works.md, "Rotating a multi-Region key").
+   *
    * @default - the key has one material, `keyMaterial`
    */
   readonly previousKeyMaterials?: KeyMaterial[];
@@ -172,6 +176,8 @@ export class ImportedKmsKey extends ImportedKeyBase {
   public readonly expiration: KeyMaterialExpiration;
   /** Where the current material comes from. */
   public readonly keyMaterial: KeyMaterial;
+  /** Where the materials the key held before `keyMaterial` come from, oldest first (empty: the key never rotated). */
+  public readonly previousKeyMaterials: KeyMaterial[];
   /** The key spec. */
   public readonly keySpec: kms.KeySpec;
   /** Whether the key is a multi-Region primary key. */
@@ -190,7 +196,7 @@ export class ImportedKmsKey extends ImportedKeyBase {
   constructor(scope: Construct, id: string, props: ImportedKmsKeyProps) {
     super(scope, id);
     const keyMaterial = this.keyMaterial = requireMaterial(this, 'keyMaterial', props?.keyMaterial);
-    const previous = (props.previousKeyMaterials ?? []).map((material, i) => requireMaterial(this, `previousKeyMaterials[${i}]`, material));
+    const previous = this.previousKeyMaterials = (props.previousKeyMaterials ?? []).map((material, i) => requireMaterial(this, `previousKeyMaterials[${i}]`, material));
     const settings = keySettings(this, props);
     this.keySpec = settings.keySpec;
     this.wrappingKeySpec = settings.wrappingKeySpec;
@@ -199,7 +205,7 @@ export class ImportedKmsKey extends ImportedKeyBase {
     this.multiRegion = props.multiRegion ?? false;
     this.shredMaterialOnRemoval = settings.shred;
     const materials = [...previous, keyMaterial];
-    if (previous.length > 0) validateRotation(this, settings.keySpec, this.multiRegion, materials);
+    if (previous.length > 0) validateRotation(this, settings.keySpec, materials);
 
     this.key = new kms.Key(this, 'Resource', {
       description: props.description,

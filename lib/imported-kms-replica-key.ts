@@ -11,6 +11,7 @@ import { KeyMaterialExpiration } from './key-material-expiration';
 import { constructError } from './private/construct-error';
 import { keySettings, requireDestroy, requireMaterial } from './private/key-construction';
 import { importMaterial } from './private/material-import';
+import { validateRotation } from './private/rotation-rules';
 import { WrappingAlgorithm, WrappingKeySpec } from './wrapping';
 
 /**
@@ -50,6 +51,18 @@ export interface ImportedKmsReplicaKeyProps {
    * secrets keep the secret's name), read with the primary's field, stage and encoding
    */
   readonly keyMaterial?: KeyMaterial;
+
+  /**
+   * Rotation: the materials the primary held before its current one, oldest first, each from a
+   * secret readable in this Region (the same materials as the primary's `previousKeyMaterials`,
+   * in the same order). When the primary rotates, this replica's stack imports the new material
+   * and, if it is the last replica to do so, rotates the primary (docs/how-it-works.md,
+   * "Rotating a multi-Region key"). A replica created later imports every one, oldest first.
+   *
+   * @default - with `primaryKey` and no `keyMaterial`: the primary's `previousKeyMaterials`, each
+   * read from the secret of the same name in this Region; otherwise none
+   */
+  readonly previousKeyMaterials?: KeyMaterial[];
 
   /**
    * When the material imported into this replica expires (each replica has its own).
@@ -175,7 +188,9 @@ export class ImportedKmsReplicaKey extends ImportedKeyBase {
     });
     this.expiration = settings.expiration;
     this.shredMaterialOnRemoval = settings.shred;
-    const material = props.keyMaterial ? requireMaterial(this, 'keyMaterial', props.keyMaterial) : this.replicaOfPrimarySecret(primary);
+    const material = props.keyMaterial ? requireMaterial(this, 'keyMaterial', props.keyMaterial) : this.replicaOfPrimarySecret(primary, primary?.keyMaterial);
+    const materials = [...this.previousMaterials(props, primary), material];
+    if (materials.length > 1) validateRotation(this, settings.keySpec, materials);
 
     this.policy = props.policy ?? new iam.PolicyDocument();
     this.policy.addStatements(new iam.PolicyStatement({
@@ -190,7 +205,8 @@ export class ImportedKmsReplicaKey extends ImportedKeyBase {
     this.replica.applyRemovalPolicy(settings.removalPolicy);
 
     const imported = importMaterial(this, settings, {
-      keyArn: this.replica.attrArn, keyPolicy: this, materials: [material], replica: true, handlerRuntime: props.handlerRuntime,
+      keyArn: this.replica.attrArn, keyPolicy: this, materials, replica: true, handlerRuntime: props.handlerRuntime,
+      primaryKeyArn: primary?.keyArn ?? props.primaryKeyArn!,
     });
     this.keyArn = imported.keyArn;
     this.keyId = imported.keyId;
@@ -211,19 +227,38 @@ export class ImportedKmsReplicaKey extends ImportedKeyBase {
     this.replica.applyRemovalPolicy(policy);
   }
 
-  /** The primary's material source, pointed at the secret of the same name in this Region. */
-  private replicaOfPrimarySecret(primary: ImportedKmsKey | undefined): KeyMaterial {
-    if (!primary) {
+  /** The replica's earlier materials: as given, or the primary's, each in this Region; as many as the primary's. */
+  private previousMaterials(props: ImportedKmsReplicaKeyProps, primary: ImportedKmsKey | undefined): KeyMaterial[] {
+    const given = props.previousKeyMaterials?.map((material, i) => requireMaterial(this, `previousKeyMaterials[${i}]`, material));
+    const ofPrimary = primary?.previousKeyMaterials ?? [];
+    if (given && primary && given.length !== ofPrimary.length) {
+      throw constructError(this, `previousKeyMaterials lists ${given.length} materials and the primary ${primary.node.path} lists ${ofPrimary.length}; `
+        + 'a replica holds the same materials as its primary, in the same order: list each of the primary\'s previousKeyMaterials, from a secret of this Region.');
+    }
+    if (given) return given;
+    if (ofPrimary.length > 0 && props.keyMaterial) {
+      throw constructError(this, `the primary ${primary!.node.path} lists ${ofPrimary.length} previousKeyMaterials and this replica names its own keyMaterial, `
+        + 'so the replica\'s earlier materials cannot be derived from the primary\'s secrets: pass previousKeyMaterials too, each from a secret of this Region.');
+    }
+    return ofPrimary.map((source) => this.replicaOfPrimarySecret(primary, source));
+  }
+
+  /** A material source of the primary, pointed at the secret of the same name in this Region. */
+  private replicaOfPrimarySecret(primary: ImportedKmsKey | undefined, source: KeyMaterial | undefined): KeyMaterial {
+    if (!primary || !source) {
       throw constructError(this, 'keyMaterial is required with primaryKeyArn: the material of a primary key outside this app cannot be found here. '
         + 'Pass keyMaterial: KeyMaterial.fromSecret(...) with a secret of this Region that holds the primary\'s material.');
     }
-    const source = primary.keyMaterial;
     const name = source.secret.secretName;
     if (Token.isUnresolved(name)) {
       throw constructError(this, 'the primary\'s secret has a name known only at deploy time, so its replica in this Region '
         + 'cannot be named here; pass keyMaterial: KeyMaterial.fromSecret(...) with a secret readable in this Region.');
     }
-    const secret = secretsmanager.Secret.fromSecretNameV2(this, 'MaterialSecret', name);
+    // One reference per secret name (several materials may live in one secret, at different stages).
+    const existing = this.node.children.find((child) => (child as { secretName?: string }).secretName === name
+      && child.node.id.startsWith('MaterialSecret')) as secretsmanager.ISecret | undefined;
+    const count = this.node.children.filter((child) => child.node.id.startsWith('MaterialSecret')).length;
+    const secret = existing ?? secretsmanager.Secret.fromSecretNameV2(this, count === 0 ? 'MaterialSecret' : `MaterialSecret${count}`, name);
     return KeyMaterial.fromSecret(secret, { jsonField: source.jsonField, versionStage: source.versionStage, encoding: source.encoding });
   }
 }

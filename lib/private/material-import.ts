@@ -1,4 +1,5 @@
 import { CustomResource, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -19,6 +20,8 @@ export interface ImportTarget {
   readonly materials: KeyMaterial[];
   /** A multi-Region replica: it takes the primary's material as EXISTING_KEY_MATERIAL. */
   readonly replica?: boolean;
+  /** A replica's primary: a replica that rotates lists and rotates it (the last replica to import completes the rotation). */
+  readonly primaryKeyArn?: string;
   readonly handlerRuntime?: lambda.Runtime;
 }
 
@@ -65,6 +68,7 @@ export function importMaterial(scope: Construct, settings: KeySettings, target: 
     WrappingAlgorithm: settings.wrappingAlgorithm,
     ShredOnDelete: settings.shred ? 'true' : undefined,
     Replica: target.replica ? 'true' : undefined,
+    PrimaryKeyArn: target.replica && previous.length > 0 ? target.primaryKeyArn : undefined,
   };
   const properties = {
     ...withoutDefaults(resolved),
@@ -77,6 +81,13 @@ export function importMaterial(scope: Construct, settings: KeySettings, target: 
     properties: { ...properties },
   });
   importResource.node.addDependency(secretAccess);
+  if (resolved.PrimaryKeyArn) {
+    // The primary's key policy lets the account delegate through IAM, so nothing reaches back into its stack (deployed first).
+    const rotatePrimary = provider.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['kms:ListKeyRotations', 'kms:RotateKeyOnDemand', 'kms:DescribeKey'], resources: [resolved.PrimaryKeyArn],
+    }));
+    if (rotatePrimary.policyDependable) importResource.node.addDependency(rotatePrimary.policyDependable);
+  }
   const keyArn = importResource.getAttString(ATTRIBUTE.KEY_ARN);
   // The schedule names the key by the import's KeyArn, so it starts only once the import succeeded.
   if (validity && renewalInterval) provider.renewals.add({ ...properties, KeyArn: keyArn }, renewalInterval);

@@ -11,15 +11,11 @@ function describeEntry(index: number, count: number): string {
 }
 
 /**
- * A key that lists earlier materials rotates: only a single-Region symmetric key can, each material
- * from a source of its own, within KMS's quota of on-demand rotations.
+ * A key that lists earlier materials rotates: only a symmetric key can (single-Region, a
+ * multi-Region primary, or its replicas, which name the same materials), each material from a
+ * source of its own, within KMS's quota of on-demand rotations.
  */
-export function validateRotation(scope: IConstruct, keySpec: kms.KeySpec, multiRegion: boolean, materials: KeyMaterial[]): void {
-  if (multiRegion) {
-    throw constructError(scope, 'previousKeyMaterials (rotation) of a multi-Region key is not supported: KMS needs the new '
-      + 'material imported into the primary and every replica before RotateKeyOnDemand on the primary, across stacks of several Regions. '
-      + 'Rotate it by hand (README, "Multi-Region keys"), or use a single-Region key.');
-  }
+export function validateRotation(scope: IConstruct, keySpec: kms.KeySpec, materials: KeyMaterial[]): void {
   if (!Token.isUnresolved(keySpec) && keySpec !== kms.KeySpec.SYMMETRIC_DEFAULT) {
     throw constructError(scope, `previousKeyMaterials needs a SYMMETRIC_DEFAULT key; got ${keySpec}. `
       + 'KMS rotates only symmetric encryption keys: an HMAC or asymmetric key keeps its first material for life, so new material needs a new ImportedKmsKey.');

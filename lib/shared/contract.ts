@@ -45,6 +45,12 @@ export interface ImportProperties {
   readonly PreviousMaterials?: MaterialSource[];
   /** 'true' for a multi-Region replica key: it takes the primary's material, as EXISTING_KEY_MATERIAL. */
   readonly Replica?: string;
+  /**
+   * A replica that rotates: the ARN of its multi-Region primary (its Region is in it). After
+   * importing a new material, the replica reads the primary's materials there and, once every
+   * replica holds it, rotates the primary.
+   */
+  readonly PrimaryKeyArn?: string;
 }
 
 /** Where one key material is read from: the same fields as for the current material. */

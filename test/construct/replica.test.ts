@@ -3,7 +3,7 @@
  * Region, wired the CDK way (crossRegionReferences). The handler's import into a replica is in
  * test/handler/replica.test.ts.
  */
-import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy, Stack, Stage } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -155,8 +155,114 @@ describe('what the construct refuses, with a sentence', () => {
     expect(() => new ImportedKmsReplicaKey(replicaStack, 'Replica', { primaryKey: primary })).toThrow(/has a name known only at deploy time, .* pass keyMaterial: KeyMaterial.fromSecret/);
   });
 
-  test('rotation of a multi-Region key says how to do it by hand', () => {
-    expect(() => twoRegions({ previousKeyMaterials: [KeyMaterial.fromSecret(secretsmanager.Secret.fromSecretNameV2(new Stack(), 'P', 'old'))] }))
-      .toThrow(/previousKeyMaterials \(rotation\) of a multi-Region key is not supported: KMS needs the new material imported into the primary and every replica before RotateKeyOnDemand on the primary, across stacks of several Regions\. Rotate it by hand \(README, "Multi-Region keys"\)/);
+  test('a replica of a primary outside the app names its earlier materials itself', () => {
+    const { replicaStack } = twoRegions();
+    const secret = secretsmanager.Secret.fromSecretNameV2(replicaStack, 'Own', 'eu/material');
+    new ImportedKmsReplicaKey(replicaStack, 'Replica', {
+      primaryKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab',
+      keyMaterial: KeyMaterial.fromSecret(secret, { versionStage: 'v2' }), previousKeyMaterials: [KeyMaterial.fromSecret(secret, { versionStage: 'v1' })],
+    });
+    const props = importOf(replicaStack);
+    expect(props.PreviousMaterials).toEqual([expect.objectContaining({ VersionStage: 'v1' })]);
+    expect(props.PrimaryKeyArn).toBe('arn:aws:kms:us-east-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab');
+  });
+});
+
+function importOf(stack: Stack) {
+  return Object.values(resourcesOf(stack)).find((r) => r.Type === IMPORT_RESOURCE_TYPE)!.Properties;
+}
+
+describe('rotation of a multi-Region key', () => {
+  const stage = (stack: Stack, id: string, name: string, versionStage: string) =>
+    KeyMaterial.fromSecret(secretsmanager.Secret.fromSecretNameV2(stack, id, name), { jsonField: 'key', versionStage });
+  function rotatingPrimary() {
+    const app = new App();
+    const primaryStack = new Stack(app, 'Primary', { env: { account: ACCOUNT, region: 'us-east-1' } });
+    const primary = new ImportedKmsKey(primaryStack, 'Key', {
+      multiRegion: true,
+      previousKeyMaterials: [stage(primaryStack, 'V1', 'prod/payments/kms-material', 'v1'), stage(primaryStack, 'V2', 'prod/payments/kms-material', 'v2')],
+      keyMaterial: stage(primaryStack, 'V3', 'prod/payments/kms-material-next', 'v3'),
+    });
+    const replicaStacks = ['eu-west-1', 'ap-southeast-2'].map((region) =>
+      new Stack(app, `Replica-${region}`, { env: { account: ACCOUNT, region }, crossRegionReferences: true }));
+    return { app, primaryStack, primary, replicaStacks };
+  }
+
+  test('the primary rotates; each replica derives the same materials in its Region, oldest first, and may list and rotate the primary', () => {
+    const { primaryStack, primary, replicaStacks: [replicaStack] } = rotatingPrimary();
+    new ImportedKmsReplicaKey(replicaStack, 'Replica', { primaryKey: primary });
+    expect(importOf(primaryStack).PreviousMaterials).toHaveLength(2);
+    const props = importOf(replicaStack);
+    expect(props.Replica).toBe('true');
+    // Each material from the same-name secret of eu-west-1, at the primary's stage and field.
+    expect(JSON.stringify(replicaStack.resolve(props.PreviousMaterials))).not.toContain('us-east-1');
+    const previous = replicaStack.resolve(props.PreviousMaterials) as Array<Record<string, unknown>>;
+    expect(previous.map(({ JsonField, VersionStage }) => ({ JsonField, VersionStage }))).toEqual([
+      { JsonField: 'key', VersionStage: 'v1' }, { JsonField: 'key', VersionStage: 'v2' }]);
+    expect(JSON.stringify(replicaStack.resolve((props.PreviousMaterials as Array<{ SecretId: unknown }>)[0].SecretId))).toMatch(/secret:prod\/payments\/kms-material/);
+    expect(replicaStack.resolve(props)).toMatchObject({ VersionStage: 'v3', JsonField: 'key' });
+    expect(JSON.stringify(replicaStack.resolve(props.SecretId))).toMatch(/secret:prod\/payments\/kms-material-next/);
+    // The primary's ARN (through CDK's cross-Region reader) in the import and in the handler role's policy.
+    expect(JSON.stringify(props.PrimaryKeyArn)).toMatch(/ExportsReader/);
+    const policy = Template.fromStack(replicaStack).findResources('AWS::IAM::Policy', {
+      Properties: { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ['kms:ListKeyRotations', 'kms:RotateKeyOnDemand', 'kms:DescribeKey'] })]) } },
+    });
+    expect(Object.keys(policy)).toHaveLength(1);
+    const statements = (Object.values(policy)[0] as { Properties: { PolicyDocument: { Statement: Array<{ Action: unknown; Resource: unknown }> } } })
+      .Properties.PolicyDocument.Statement;
+    const statement = statements.find((st) => Array.isArray(st.Action) && st.Action.includes('kms:RotateKeyOnDemand'))!;
+    expect(statement.Resource).toEqual(props.PrimaryKeyArn);
+    // The import waits for that policy.
+    const importResource = Object.values(resourcesOf(replicaStack)).find((r) => r.Type === IMPORT_RESOURCE_TYPE)!;
+    expect(importResource.DependsOn).toEqual(expect.arrayContaining([Object.keys(policy)[0]]));
+  });
+
+  test('cdk deploy --all deploys the primary\'s stack before every replica stack (CDK\'s own stack dependencies, in the cloud assembly)', () => {
+    const { app, primaryStack, primary, replicaStacks } = rotatingPrimary();
+    for (const stack of replicaStacks) new ImportedKmsReplicaKey(stack, 'Replica', { primaryKey: primary });
+    const assembly = app.synth();
+    for (const stack of replicaStacks) {
+      expect(assembly.getStackArtifact(stack.artifactId).dependencies.map((d) => d.id)).toContain(primaryStack.artifactId);
+    }
+    // The primary's stack depends on no replica stack: it never waits on a stack that deploys after it.
+    expect(assembly.getStackArtifact(primaryStack.artifactId).dependencies.map((d) => d.id).filter((id) => id.startsWith('Replica'))).toEqual([]);
+  });
+
+  test('in a Stage (a CDK Pipelines wave deploys stages), the replica stacks depend on the primary\'s too', () => {
+    const app = new App();
+    const stageOf = new Stage(app, 'Prod');
+    const primaryStack = new Stack(stageOf, 'Primary', { env: { account: ACCOUNT, region: 'us-east-1' } });
+    const primary = new ImportedKmsKey(primaryStack, 'Key', {
+      multiRegion: true, previousKeyMaterials: [stage(primaryStack, 'V1', 'm', 'v1')], keyMaterial: stage(primaryStack, 'V2', 'm', 'v2'),
+    });
+    const replicaStack = new Stack(stageOf, 'Replica', { env: { account: ACCOUNT, region: 'eu-west-1' }, crossRegionReferences: true });
+    new ImportedKmsReplicaKey(replicaStack, 'Replica', { primaryKey: primary });
+    const assembly = stageOf.synth();
+    expect(assembly.getStackArtifact(replicaStack.artifactId).dependencies.map((d) => d.id)).toContain(primaryStack.artifactId);
+  });
+
+  test('a replica that lists another number of earlier materials than its primary', () => {
+    const { primary, replicaStacks: [replicaStack] } = rotatingPrimary();
+    expect(() => new ImportedKmsReplicaKey(replicaStack, 'Replica', { primaryKey: primary, previousKeyMaterials: [stage(replicaStack, 'V1', 'm', 'v1')] }))
+      .toThrow('ImportedKmsReplicaKey Replica-eu-west-1/Replica: previousKeyMaterials lists 1 materials and the primary Primary/Key lists 2; a replica holds the same materials '
+        + 'as its primary, in the same order: list each of the primary\'s previousKeyMaterials, from a secret of this Region.');
+  });
+
+  test('a replica with its own keyMaterial of a rotated primary must name its earlier materials', () => {
+    const { primary, replicaStacks: [replicaStack] } = rotatingPrimary();
+    expect(() => new ImportedKmsReplicaKey(replicaStack, 'Replica', { primaryKey: primary, keyMaterial: stage(replicaStack, 'Own', 'eu', 'v3') }))
+      .toThrow('ImportedKmsReplicaKey Replica-eu-west-1/Replica: the primary Primary/Key lists 2 previousKeyMaterials and this replica names its own keyMaterial, '
+        + 'so the replica\'s earlier materials cannot be derived from the primary\'s secrets: pass previousKeyMaterials too, each from a secret of this Region.');
+  });
+
+  test('the rules of single-Region rotation hold for the primary and its replicas (symmetric keys only, one source per material)', () => {
+    expect(() => twoRegions({ keySpec: kms.KeySpec.HMAC_256, previousKeyMaterials: [KeyMaterial.fromSecret(secretsmanager.Secret.fromSecretNameV2(new Stack(), 'P', 'old'))] }))
+      .toThrow(/previousKeyMaterials needs a SYMMETRIC_DEFAULT key; got HMAC_256/);
+    const { replicaStack } = twoRegions();
+    let sameCount = 0;
+    const same = () => KeyMaterial.fromSecret(secretsmanager.Secret.fromSecretNameV2(replicaStack, 'Same' + String(++sameCount), 'eu'), { versionStage: 'v1' });
+    expect(() => new ImportedKmsReplicaKey(replicaStack, 'Replica', {
+      primaryKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab', keyMaterial: same(), previousKeyMaterials: [same()],
+    })).toThrow(/ImportedKmsReplicaKey Replica\/Replica: keyMaterial reads the same secret, field and version stage as previousKeyMaterials\[0\]/);
   });
 });
