@@ -8,7 +8,8 @@ import { ATTRIBUTE, ImportProperties, RenewalEvent, withDefaults } from '../lib/
 import { SDK_CONNECTION_TIMEOUT_MS, SDK_MAX_ATTEMPTS } from '../lib/shared/limits';
 import { converge, ConvergeResult } from './operations/converge';
 import { ImportError } from './errors/import-error';
-import { renew, RenewalSummary } from './operations/renew';
+import { METRIC_NAMESPACE, renew, RenewalSummary } from './operations/renew';
+import type { RotationWaiting } from './operations/multi-region';
 import { shred } from './operations/shred';
 import { Clients } from './aws/calls';
 
@@ -18,9 +19,15 @@ import { Clients } from './aws/calls';
  * (an endpoint that a VPC without endpoints or NAT silently drops).
  */
 const sdkConfig = { maxAttempts: SDK_MAX_ATTEMPTS, requestHandler: { connectionTimeout: SDK_CONNECTION_TIMEOUT_MS } };
+const kmsByRegion = new Map<string, KMSClient>();
 const clients: Clients = {
   kms: new KMSClient(sdkConfig),
   secrets: new SecretsManagerClient(sdkConfig),
+  // A replica that rotates reaches its primary in the primary's Region.
+  kmsIn: (region) => {
+    if (!kmsByRegion.has(region)) kmsByRegion.set(region, new KMSClient({ ...sdkConfig, region }));
+    return kmsByRegion.get(region)!;
+  },
 };
 
 /** The event the Provider framework passes on (the CloudFormation request, without ResponseURL use). */
@@ -62,6 +69,7 @@ async function onCloudFormationEvent(event: ProviderEvent): Promise<ProviderResp
       requestType: event.RequestType, props: withDefaults(event.ResourceProperties), oldProps: event.OldResourceProperties,
     });
     log({ requestType: event.RequestType, keyArn, outcome: 'succeeded', imported: result.imported, reason: result.reason });
+    if (result.waiting) log(waitingMetric(keyArn, result.waiting));
     return respond(result);
   } catch (error) {
     const safe = error instanceof ImportError ? error : new ImportError(`The ${event.RequestType} of the key material of ${keyArn} failed unexpectedly. Retry the deployment.`);
@@ -75,6 +83,25 @@ function respond(result: ConvergeResult): ProviderResponse {
   // Always present, so that the currentKeyMaterialId attribute resolves even for keys KMS reports no id for.
   data[ATTRIBUTE.KEY_MATERIAL_ID] = result.keyMaterialId ?? '';
   return { PhysicalResourceId: result.keyArn, Data: data };
+}
+
+/**
+ * A rotation of a multi-Region key that waits for replicas: one Embedded Metric Format line, so
+ * CloudWatch counts RotationsWaitingForReplicas per key, and the event a log query can find.
+ */
+function waitingMetric(keyArn: string, waiting: RotationWaiting): object {
+  return {
+    _aws: {
+      Timestamp: Date.now(),
+      CloudWatchMetrics: [{ Namespace: METRIC_NAMESPACE, Dimensions: [['KeyId']], Metrics: [{ Name: 'RotationsWaitingForReplicas', Unit: 'Count' }] }],
+    },
+    KeyId: waiting.primaryKeyArn.slice(waiting.primaryKeyArn.lastIndexOf('/') + 1),
+    RotationsWaitingForReplicas: 1,
+    event: 'RotationWaitingForReplicas',
+    keyArn,
+    primaryKeyArn: waiting.primaryKeyArn,
+    pendingKeyMaterialId: waiting.pendingKeyMaterialId,
+  };
 }
 
 /** One JSON line per event (per key for a renewal): what was asked, the outcome, and why (a sentence, never material). */

@@ -15,6 +15,14 @@ import { wrapKeyMaterial } from '../material/wrap';
 export interface Clients {
   readonly kms: KMSClient;
   readonly secrets: SecretsManagerClient;
+  /** KMS in another Region (a replica's primary); the handler's own client when absent. */
+  readonly kmsIn?: (region: string) => KMSClient;
+}
+
+/** The clients that reach the Region of `keyArn` (a multi-Region primary's, from its replica). */
+export function clientsFor(clients: Clients, keyArn: string): Clients {
+  const region = keyArn.split(':')[3];
+  return region && clients.kmsIn ? { ...clients, kms: clients.kmsIn(region) } : clients;
 }
 
 /** What GetParametersForImport returned: a wrapping public key and its import token. */

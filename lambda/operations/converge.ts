@@ -12,11 +12,12 @@ import { ImportContext, importWithRetries } from '../aws/retries';
 import { confirmReady } from '../aws/readiness';
 import { ImportError, Step } from '../errors/import-error';
 import { toImportError } from '../errors/sentences';
-import { importHistory, reimportEvery } from './material-history';
+import { importHistory, importReplicaHistory, reimportEvery } from './material-history';
 import { materialChange, Plan, planImport, Request } from '../decisions/plan';
 import { CONSISTENCY_RETRY_DELAYS_MS } from '../../lib/shared/limits';
 import { Sleep, sleep } from '../aws/waits';
 import { rotate } from './rotate';
+import { RotationWaiting, rotateReplica } from './multi-region';
 import { Clients, describeKey, getParameters, ImportParameters, readMaterial } from '../aws/calls';
 import { requestedExpiration } from '../decisions/expiration';
 
@@ -37,6 +38,8 @@ export interface ConvergeResult {
   /** Whether material was imported; when not, why not. */
   readonly imported: boolean;
   readonly reason?: string;
+  /** A multi-Region rotation that waits for other replicas' stacks. */
+  readonly waiting?: RotationWaiting;
 }
 
 export interface ConvergeOptions {
@@ -51,7 +54,7 @@ export async function converge(clients: Clients, request: ConvergeRequest, optio
   const { props, requestType } = request;
   const now = options.now ?? new Date();
   const wait = options.sleep ?? sleep;
-  const result = (imported: boolean, extra: { keyMaterialId?: string; reason?: string } = {}): ConvergeResult =>
+  const result = (imported: boolean, extra: { keyMaterialId?: string; reason?: string; waiting?: RotationWaiting } = {}): ConvergeResult =>
     ({ keyArn: props.KeyArn, keyId: keyIdOf(props.KeyArn), imported, ...extra });
 
   const expiration = requestedExpiration(props, now, request.renewal ?? false);
@@ -76,9 +79,14 @@ export async function converge(clients: Clients, request: ConvergeRequest, optio
   const ctx: ImportContext = { clients, props, expiration, keyMayBeNew, wait };
   const current = { material: first.material!, parameters: first.parameters! };
   try {
-    if (first.plan.action === 'rotate') return result(true, await rotate(ctx, first.key, current.material, current.parameters));
+    if (first.plan.action === 'rotate') {
+      // A replica takes new material only after its primary, and rotates through it (multi-region.ts).
+      return result(true, props.Replica === 'true' ? await rotateReplica(ctx, first.key, current.material, current.parameters)
+        : await rotate(ctx, first.key, current.material, current.parameters));
+    }
     if (props.PreviousMaterials?.length) {
-      const done = first.plan.importType === undefined ? await importHistory(ctx, current)
+      const done = props.Replica === 'true' && keyMayBeNew ? await importReplicaHistory(ctx, current)
+        : first.plan.importType === undefined ? await importHistory(ctx, current)
         : await reimportEvery(ctx, current, materialChange(props, request.oldProps!));
       return result(true, done);
     }

@@ -11,6 +11,7 @@ import { ImportError } from '../errors/import-error';
 import { toImportError } from '../errors/sentences';
 import { MaterialChange } from '../decisions/plan';
 import { rotate, RotationResult } from './rotate';
+import { completeAtPrimary, importReplicaMaterial } from './multi-region';
 import { ImportParameters, readMaterial } from '../aws/calls';
 
 export interface CurrentMaterial {
@@ -45,6 +46,21 @@ export async function importHistory(ctx: ImportContext, current: CurrentMaterial
   }
   // The current material must end up current, whatever was there before.
   return rotate(ctx, key, current.material, current.parameters);
+}
+
+/**
+ * A new replica (one added after its primary rotated): every material the primary holds, oldest
+ * first, each as EXISTING_KEY_MATERIAL, the current one last; then the primary's rotation is
+ * completed if it waited for this replica.
+ */
+export async function importReplicaHistory(ctx: ImportContext, current: CurrentMaterial): Promise<RotationResult> {
+  for (const source of materialSources(ctx.props).slice(0, -1)) {
+    const at = { ...ctx, props: forMaterial(ctx.props, source) };
+    await withMaterial(at, (material) => importReplicaMaterial(at, material, undefined));
+  }
+  const keyMaterialId = await importReplicaMaterial(ctx, current.material, current.parameters);
+  await confirmReady(ctx.clients, ctx.props, ctx.expiration, ctx.wait);
+  return completeAtPrimary(ctx, keyMaterialId);
 }
 
 /** Reads the material of `ctx.props`' source, hands it to `use`, and wipes it. */

@@ -14,12 +14,15 @@ import { confirmReady } from '../aws/readiness';
 import { ImportError } from '../errors/import-error';
 import { stateSentence } from '../errors/sentences';
 import { ImportParameters } from '../aws/calls';
+import { primaryOutcome, RotationWaiting, stateOf, WAITING_STATE } from './multi-region';
 
 export interface RotationResult {
   /** The KeyMaterialId of the new current material. */
   readonly keyMaterialId?: string;
   /** Set when nothing had to change, and why. */
   readonly reason?: string;
+  /** A multi-Region rotation whose new material some replica does not hold yet. */
+  readonly waiting?: RotationWaiting;
 }
 
 /** Refusals of a NEW import that may mean the key already has this material, pending or current. */
@@ -47,6 +50,9 @@ export async function rotate(ctx: ImportContext, key: KeyMetadata, material: Buf
     if (!(error instanceof ImportError) || !EXAMINED_REFUSALS.has(error.code ?? '')) throw error;
     return examineRefusal(ctx, material, error, options.history ?? false);
   }
+  // A multi-Region primary with replicas: the last replica's stack rotates it (multi-region.ts).
+  const waiting = key.MultiRegion ? await primaryOutcome(ctx, keyMaterialId, await stateOf(ctx, keyMaterialId)) : undefined;
+  if (waiting) return waiting;
   await rotateWithRetries(ctx);
   await confirmReady(ctx.clients, ctx.props, ctx.expiration, ctx.wait, keyMaterialId);
   return { keyMaterialId };
@@ -58,6 +64,8 @@ async function examineRefusal(ctx: ImportContext, material: Buffer, refusal: Imp
   const pending = entries.find((entry) => entry.KeyMaterialState?.startsWith('PENDING'));
   if (pending) {
     if (pending.KeyMaterialDescription !== materialDescription(ctx.props)) throw new ImportError(pendingSentence(ctx.props.KeyArn, pending));
+    // A multi-Region primary's own pending material that some replica still lacks: keep waiting.
+    if (pending.KeyMaterialState === WAITING_STATE) return (await primaryOutcome(ctx, pending.KeyMaterialId, WAITING_STATE))!;
     // An earlier attempt imported this material and stopped before RotateKeyOnDemand: finish it.
     await rotateWithRetries(ctx);
     await confirmReady(ctx.clients, ctx.props, ctx.expiration, ctx.wait, pending.KeyMaterialId);

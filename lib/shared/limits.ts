@@ -42,6 +42,13 @@ export const IMPORT_RETRY_DELAYS_MS: readonly number[] = [1000, 2000, 4000, 8000
  */
 export const READY_RETRY_DELAYS_MS: readonly number[] = [500, 1000, 2000, 4000, 8000, 16000];
 
+/**
+ * Re-reads of a multi-Region primary's materials when it still lists the material a replica just
+ * imported as PENDING_MULTI_REGION_IMPORT_AND_ROTATION: KMS's view across Regions is eventually
+ * consistent, and only the last replica rotates. About 7 s in all.
+ */
+export const MULTI_REGION_SETTLE_DELAYS_MS: readonly number[] = [1000, 2000, 4000];
+
 /** Time the SDK itself may spend on one call: 5 attempts, each with a 5 s connection timeout, plus backoff. */
 export const SDK_MAX_ATTEMPTS = 5;
 export const SDK_CONNECTION_TIMEOUT_MS = 5000;
@@ -51,11 +58,11 @@ const sum = (delays: readonly number[]) => delays.reduce((a, b) => a + b, 0);
 
 /**
  * The longest single path, a rotation: every schedule waiting out all its delays (the first round
- * trip, the NEW import, RotateKeyOnDemand, readiness), plus one call per round trip spending the
+ * trip, the NEW import, RotateKeyOnDemand, readiness, a replica's re-reads of its primary), plus one call per round trip spending the
  * SDK's whole budget, plus a minute to spare.
  */
 export const LONGEST_PATH_MS = sum(CONSISTENCY_RETRY_DELAYS_MS) + 2 * sum(IMPORT_RETRY_DELAYS_MS) + sum(READY_RETRY_DELAYS_MS)
-  + 4 * SDK_CALL_BUDGET_MS + 60_000;
+  + sum(MULTI_REGION_SETTLE_DELAYS_MS) + 4 * SDK_CALL_BUDGET_MS + 60_000;
 
 /**
  * The handler's timeout: the longest path in whole minutes, and at least 10 minutes (room for

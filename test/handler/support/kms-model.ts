@@ -18,11 +18,20 @@
  *   the key is PendingImport until that same material is imported again.
  * - RotateKeyOnDemand makes the pending material CURRENT (the current one NON_CURRENT), at most 25
  *   times; a Disabled key refuses with DisabledException, a key with nothing pending, PendingImport or
- *   PendingDeletion with KMSInvalidStateException; HMAC, asymmetric and multi-Region keys do not rotate.
+ *   PendingDeletion with KMSInvalidStateException; HMAC and asymmetric keys do not rotate, nor does a
+ *   multi-Region replica (UnsupportedOperationException): it takes no NEW_KEY_MATERIAL either.
+ * - Multi-Region keys (`linkReplica`): NEW_KEY_MATERIAL imported into a primary with replicas is
+ *   listed as PENDING_MULTI_REGION_IMPORT_AND_ROTATION until every replica holds it (an EXISTING
+ *   import of the same bytes), then as PENDING_ROTATION; RotateKeyOnDemand refuses it before that
+ *   (KMSInvalidStateException, an assumption: KMS documents the states, not this refusal). A replica
+ *   takes as EXISTING_KEY_MATERIAL any material its primary holds, pending or not, and lists it in
+ *   the primary's state (a pending one as PENDING_ROTATION, an assumption); the primary's rotation
+ *   makes it current on every replica. Deleting the primary's pending material deletes it on the
+ *   replicas; deleting a replica's affects nothing else. Related keys share KeyMaterialIds.
  * - ListKeyRotations lists rotations only, or (ALL_KEY_MATERIAL) every material, with RotationDate;
  *   KMS documents no order, so the model lists newest first unless `newestFirst` is false.
  * - DescribeKey is derived from the materials: KeyState, ExpirationModel and ValidTo of the current
- *   material, and CurrentKeyMaterialId (for single-Region symmetric keys, the ones that rotate).
+ *   material, and CurrentKeyMaterialId (for symmetric keys, the ones that rotate).
  * - DeleteImportedKeyMaterial (the current material, or one by id) leaves the key PendingImport,
  *   removes a material pending rotation, and has no effect on a key that holds no imported material.
  *
@@ -95,6 +104,12 @@ export class KmsKeyModel {
   public keySpec = 'SYMMETRIC_DEFAULT';
   /** For a multi-Region replica: the primary's materials, which KMS associates with the replica. */
   public primaryMaterials?: Buffer[];
+  /** For a multi-Region replica linked to its primary's model: the primary (its materials and states). */
+  public primary?: KmsKeyModel;
+  /** For a multi-Region primary: its replicas' models. */
+  public readonly replicas: KmsKeyModel[] = [];
+  /** A multi-Region primary (with or without replicas). */
+  public multiRegionPrimary = false;
   private wrappingAlgorithm?: string;
   private lastRotation = 0;
 
@@ -112,6 +127,9 @@ export class KmsKeyModel {
     this.newestFirst = true;
     this.keySpec = 'SYMMETRIC_DEFAULT';
     this.primaryMaterials = undefined;
+    this.primary = undefined;
+    this.replicas.length = 0;
+    this.multiRegionPrimary = false;
     this.wrappingAlgorithm = undefined;
     this.lastRotation = 0;
   }
@@ -154,8 +172,29 @@ export class KmsKeyModel {
     this.primaryMaterials = primary.map(copyOf);
   }
 
+  /** Makes this key a multi-Region primary and `replica` its replica: the replica follows this key's materials and states. */
+  public linkReplica(replica: KmsKeyModel): void {
+    this.multiRegionPrimary = true;
+    replica.primary = this;
+    replica.keySpec = this.keySpec;
+    this.replicas.push(replica);
+  }
+
+  /** Whether the key holds these bytes as imported material (not expired or deleted). */
+  public holds(bytes: Buffer): boolean {
+    return this.materials.some((m) => m.bytes.equals(bytes) && m.importState !== 'PENDING_IMPORT');
+  }
+
+  /** The KeyMaterialState ListKeyRotations reports: a primary's pending material waits for every replica. */
+  public reportedState(material: Material): string {
+    if (material.state === 'PENDING_ROTATION' && this.replicas.some((replica) => !replica.holds(material.bytes))) return 'PENDING_MULTI_REGION_IMPORT_AND_ROTATION';
+    return material.state;
+  }
+
   /** The id of the material with these bytes: the one the key holds, or the one it would get if imported now. */
   public materialIdOf(bytes: Buffer): string {
+    // Related multi-Region keys share their materials' ids.
+    if (this.primary) return this.primary.materialIdOf(bytes);
     const held = this.materials.find((m) => m.bytes.equals(bytes));
     if (held) return held.id;
     if (this.materials.length === 0) return this.options.firstMaterialId;
@@ -173,11 +212,11 @@ export class KmsKeyModel {
     const arn = this.arnOf(input.KeyId);
     const current = this.current();
     // DescribeKey reports CurrentKeyMaterialId for single-Region symmetric keys only (those rotate).
-    const reportsMaterialId = this.rotates();
+    const reportsMaterialId = this.symmetric();
     return {
       KeyMetadata: {
         KeyId: arn.slice(arn.lastIndexOf('/') + 1), Arn: arn, KeyState: this.keyState, Enabled: this.keyState === 'Enabled', Origin: 'EXTERNAL',
-        KeySpec: this.keySpec as KeyMetadata['KeySpec'], MultiRegion: this.primaryMaterials !== undefined,
+        KeySpec: this.keySpec as KeyMetadata['KeySpec'], MultiRegion: this.replica() || this.multiRegionPrimary,
         CurrentKeyMaterialId: reportsMaterialId ? current?.id : undefined,
         ExpirationModel: current ? (current.validTo ? 'KEY_MATERIAL_EXPIRES' : 'KEY_MATERIAL_DOES_NOT_EXPIRE') : undefined,
         ValidTo: current?.validTo,
@@ -213,12 +252,12 @@ export class KmsKeyModel {
     }
     const bytes = this.unwrap(input.EncryptedKeyMaterial);
     const held = this.materials.find((m) => m.bytes.equals(bytes));
-    const ofPrimary = this.primaryMaterials?.some((p) => p.equals(bytes)) ?? false;
+    const ofPrimary = (this.primaryMaterials?.some((p) => p.equals(bytes)) ?? false) || (this.primary?.materials.some((m) => m.bytes.equals(bytes)) ?? false);
     const type = input.ImportType ?? (this.materials.length === 0 ? 'NEW_KEY_MATERIAL' : 'EXISTING_KEY_MATERIAL');
     let material: Material;
     if (type === 'NEW_KEY_MATERIAL') {
       if (held || ofPrimary) throw awsError('IncorrectKeyMaterialException', 'KMS expected new key material, but this material is already associated with the key.');
-      if (this.materials.length > 0) {
+      if (this.materials.length > 0 || this.primary) {
         if (!this.rotates()) throw awsError('UnsupportedOperationException', 'Only single-Region symmetric encryption keys take new key material.');
         if (this.materials.some((m) => m.state === 'PENDING_ROTATION')) throw awsError('KMSInvalidStateException', 'The key already has key material pending rotation.');
       }
@@ -226,6 +265,11 @@ export class KmsKeyModel {
       this.materials.push(material);
     } else if (held) {
       material = held;
+    } else if (ofPrimary && this.primary) {
+      // The primary's material, in the primary's state (a pending one stays pending here until the primary rotates).
+      const ofThePrimary = this.primary.materials.find((m) => m.bytes.equals(bytes))!;
+      material = { id: ofThePrimary.id, bytes, state: ofThePrimary.state, rotated: ofThePrimary.rotated };
+      this.materials.push(material);
     } else if (ofPrimary && this.materials.length === 0) {
       material = { id: this.materialIdOf(bytes), bytes, state: 'CURRENT' };
       this.materials.push(material);
@@ -245,12 +289,21 @@ export class KmsKeyModel {
     if (!this.rotates()) throw awsError('UnsupportedOperationException', `${arn} does not support on-demand rotation.`);
     const pending = this.materials.find((m) => m.state === 'PENDING_ROTATION');
     if (!pending) throw awsError('KMSInvalidStateException', `${arn} has no key material pending rotation.`);
+    if (this.reportedState(pending) !== 'PENDING_ROTATION') {
+      throw awsError('KMSInvalidStateException', `${arn}: key material ${pending.id} is not yet imported into every replica Region key.`);
+    }
     if (this.rotations >= ROTATION_QUOTA) throw awsError('LimitExceededException', `${arn} has used its ${ROTATION_QUOTA} on-demand rotations.`);
     this.rotations++;
     for (const m of this.materials) if (m.state === 'CURRENT') m.state = 'NON_CURRENT';
     // RotationDate: when the rotation completed; one rotation after another is later.
     this.lastRotation = Math.max(Date.now(), this.lastRotation + 1000);
     Object.assign(pending, { state: 'CURRENT', rotated: new Date(this.lastRotation) });
+    for (const replica of this.replicas) {
+      for (const m of replica.materials) {
+        if (m.bytes.equals(pending.bytes)) Object.assign(m, { state: 'CURRENT', rotated: pending.rotated });
+        else if (m.state === 'CURRENT') m.state = 'NON_CURRENT';
+      }
+    }
     return { KeyId: arn };
   }
 
@@ -266,7 +319,7 @@ export class KmsKeyModel {
     const end = start + (input.Limit ?? 100);
     return {
       Rotations: ordered.slice(start, end).map((m) => ({
-        KeyId: arn, KeyMaterialId: m.id, KeyMaterialState: m.state, KeyMaterialDescription: m.description, ImportState: m.importState ?? 'IMPORTED',
+        KeyId: arn, KeyMaterialId: m.id, KeyMaterialState: this.reportedState(m) as RotationsListEntry['KeyMaterialState'], KeyMaterialDescription: m.description, ImportState: m.importState ?? 'IMPORTED',
         ExpirationModel: m.validTo ? 'KEY_MATERIAL_EXPIRES' : 'KEY_MATERIAL_DOES_NOT_EXPIRE', ValidTo: m.validTo,
         RotationDate: m.rotated, RotationType: m.rotated ? 'ON_DEMAND' : undefined,
       })),
@@ -283,8 +336,12 @@ export class KmsKeyModel {
     if (this.keyState === 'PendingImport' && (!target || target.importState === 'PENDING_IMPORT')) return { KeyId: arn, KeyMaterialId: target?.id };
     if (!target) throw awsError('NotFoundException', `${arn} has no key material ${input.KeyMaterialId}.`);
     if (target.state === 'PENDING_ROTATION') {
-      // Material pending rotation is not yet the key's own: deleting it removes it.
+      // Material pending rotation is not yet the key's own: deleting it removes it (a primary's, on its replicas too).
       this.materials.splice(this.materials.indexOf(target), 1);
+      for (const replica of this.replicas) {
+        const copy = replica.materials.findIndex((m) => m.bytes.equals(target.bytes));
+        if (copy >= 0) replica.materials.splice(copy, 1);
+      }
     } else {
       target.importState = 'PENDING_IMPORT';
       if (this.keyState !== 'PendingDeletion') this.keyState = 'PendingImport';
@@ -313,9 +370,13 @@ export class KmsKeyModel {
     return this.keySpec === 'SYMMETRIC_DEFAULT';
   }
 
-  /** On-demand rotation: single-Region symmetric encryption keys only. */
+  /** On-demand rotation: symmetric encryption keys, single-Region or multi-Region primaries; a replica rotates through its primary. */
   private rotates(): boolean {
-    return this.symmetric() && this.primaryMaterials === undefined;
+    return this.symmetric() && !this.replica();
+  }
+
+  private replica(): boolean {
+    return this.primaryMaterials !== undefined || this.primary !== undefined;
   }
 
   private arnOf(keyId: string | undefined): string {
@@ -378,13 +439,21 @@ export class KmsModel {
     this.others.clear();
   }
 
+  /** A key of its own for `keyArn` (e.g. a multi-Region primary or replica in another Region), never holding material yet. */
+  public addKey(keyArn: string): KmsKeyModel {
+    const key = new KmsKeyModel({ ...this.options, keyArn });
+    this.others.set(keyArn, key);
+    return key;
+  }
+
   /** The key `keyId` (a key ARN) names. */
   public keyFor(keyId: string | undefined): KmsKeyModel {
-    if (!keyId || keyId === this.key.keyArn || !this.keyPerArn) return this.key;
+    if (!keyId || keyId === this.key.keyArn) return this.key;
     let key = this.others.get(keyId);
+    if (!key && !this.keyPerArn) return this.key;
     if (!key) {
       key = new KmsKeyModel({ ...this.options, keyArn: keyId });
-      this.keyPerArn(key);
+      this.keyPerArn!(key);
       this.others.set(keyId, key);
     }
     return key;
