@@ -24,8 +24,11 @@ export interface ImportGuardrails {
   readonly latestValidTo?: Date;
   /** Whether the handler deletes the key's material when the key leaves the stack (crypto-shred). */
   readonly shred?: boolean;
-  /** Whether the key rotates (it lists earlier materials): the handler may list materials and rotate on demand. */
-  readonly rotate?: boolean;
+  /**
+   * Whether the key rotates (it lists earlier materials): the handler may list materials and rotate
+   * on demand ('replica': only list them; a replica rotates through its primary).
+   */
+  readonly rotate?: boolean | 'replica';
 }
 /**
  * What the import handler may do, allocated so that its permissions grow without hitting IAM's
@@ -75,7 +78,7 @@ export class HandlerPermissions {
       // Rotating (and examining a refused rotation); a key that lists no earlier material gets neither.
       key.addToResourcePolicy(new iam.PolicyStatement({
         sid: 'AllowImportedKmsKeyHandlerRotate', principals: [this.role], resources: ['*'],
-        actions: ['kms:RotateKeyOnDemand', 'kms:ListKeyRotations'],
+        actions: guardrails.rotate === 'replica' ? ['kms:ListKeyRotations'] : ['kms:RotateKeyOnDemand', 'kms:ListKeyRotations'],
       }));
     }
     return new DependencyGroup(...materials.flatMap((material) => this.grantRead(material.secret)));

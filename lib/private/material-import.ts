@@ -47,7 +47,7 @@ export function importMaterial(scope: Construct, settings: KeySettings, target: 
     expirationModel: validTo || validity ? 'KEY_MATERIAL_EXPIRES' : 'KEY_MATERIAL_DOES_NOT_EXPIRE',
     latestValidTo: validTo,
     shred: settings.shred,
-    rotate: previous.length > 0,
+    rotate: previous.length > 0 && (target.replica ? 'replica' : true),
   });
   const locked = new Set<secretsmanager.ISecret>();
   for (const material of materials) {

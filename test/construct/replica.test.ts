@@ -212,6 +212,10 @@ describe('rotation of a multi-Region key', () => {
       .Properties.PolicyDocument.Statement;
     const statement = statements.find((st) => Array.isArray(st.Action) && st.Action.includes('kms:RotateKeyOnDemand'))!;
     expect(statement.Resource).toEqual(props.PrimaryKeyArn);
+    // The replica's own key policy lets the handler list its materials, not rotate it (a replica rotates through its primary).
+    const replicaKey = Object.values(resourcesOf(replicaStack)).find((r) => r.Type === 'AWS::KMS::ReplicaKey')!;
+    const own = (replicaKey.Properties.KeyPolicy as { Statement: Array<{ Sid?: string; Action: unknown }> }).Statement.find((st) => st.Sid === 'AllowImportedKmsKeyHandlerRotate');
+    expect(own?.Action).toBe('kms:ListKeyRotations');
     // The import waits for that policy.
     const importResource = Object.values(resourcesOf(replicaStack)).find((r) => r.Type === IMPORT_RESOURCE_TYPE)!;
     expect(importResource.DependsOn).toEqual(expect.arrayContaining([Object.keys(policy)[0]]));
