@@ -8,7 +8,7 @@ import { ATTRIBUTE, ImportProperties, RenewalEvent, withDefaults } from '../lib/
 import { SDK_CONNECTION_TIMEOUT_MS, SDK_MAX_ATTEMPTS } from '../lib/shared/limits';
 import { converge, ConvergeResult } from './operations/converge';
 import { ImportError } from './errors/import-error';
-import { METRIC_NAMESPACE, renew, RenewalSummary } from './operations/renew';
+import { METRIC_NAMESPACE, renew, RenewalSummary, writeMetricLine } from './operations/renew';
 import type { RotationWaiting } from './operations/multi-region';
 import { shred } from './operations/shred';
 import { Clients } from './aws/calls';
@@ -69,7 +69,7 @@ async function onCloudFormationEvent(event: ProviderEvent): Promise<ProviderResp
       requestType: event.RequestType, props: withDefaults(event.ResourceProperties), oldProps: event.OldResourceProperties,
     });
     log({ requestType: event.RequestType, keyArn, outcome: 'succeeded', imported: result.imported, reason: result.reason });
-    if (result.waiting) log(waitingMetric(keyArn, result.waiting));
+    if (result.waiting) writeMetricLine(waitingMetric(keyArn, result.waiting));
     return respond(result);
   } catch (error) {
     const safe = error instanceof ImportError ? error : new ImportError(`The ${event.RequestType} of the key material of ${keyArn} failed unexpectedly. Retry the deployment.`);

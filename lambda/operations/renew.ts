@@ -56,7 +56,7 @@ export async function renew(clients: Clients, keys: ImportProperties[], log: (en
  * the Node runtime wraps console output in its own record, where CloudWatch no longer finds `_aws` at
  * the top level and extracts no metric.
  */
-function writeMetricLine(entry: object): void {
+export function writeMetricLine(entry: object): void {
   process.stdout.write(`${JSON.stringify(entry)}\n`);
 }
 

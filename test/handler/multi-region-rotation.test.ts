@@ -84,6 +84,10 @@ describe('a multi-Region rotation deployed stack by stack', () => {
     const [line, ...more] = waitingLines();
     expect(more).toHaveLength(0);
     expect(line).toMatchObject({ RotationsWaitingForReplicas: 1, primaryKeyArn: PRIMARY, pendingKeyMaterialId: newId, KeyId: 'mrk-1234abcd12ab34cd56ef1234567890ab' });
+    // Raw on stdout, like the renewal metric: Lambda's JSON log format would wrap a console.log line and hide `_aws` from CloudWatch.
+    const written = (process.stdout.write as jest.Mock).mock.calls.map(([chunk]) => String(chunk));
+    expect(written.filter((l) => l.includes('"_aws"'))).toEqual([expect.stringMatching(/^\{"_aws":.*\}\n$/)]);
+    expect((console.log as jest.Mock).mock.calls.flat().some((arg) => String(arg).includes('"_aws"'))).toBe(false);
     // An Embedded Metric Format line: CloudWatch counts RotationsWaitingForReplicas per key.
     expect((line._aws as { CloudWatchMetrics: unknown }).CloudWatchMetrics)
       .toEqual([{ Namespace: 'ImportedKmsKey', Dimensions: [['KeyId']], Metrics: [{ Name: 'RotationsWaitingForReplicas', Unit: 'Count' }] }]);
