@@ -33,7 +33,7 @@ export interface MaterialExpirationAlarmOptions {
 }
 
 /**
- * What an ImportedKmsKey and an ImportedKmsReplicaKey share: a KMS key whose imported material a
+ * What ImportedKmsKey, ImportedKmsReplicaKey and ImportedKeyMaterial share: a KMS key whose imported material a
  * custom resource keeps in place, usable as a `kms.IKey` once the import succeeded, with grants,
  * aliases and the monitoring of its material's expiration.
  */

@@ -4,3 +4,4 @@ export * from './key-material';
 export * from './key-material-expiration';
 export * from './wrapping';
 export * from './imported-kms-replica-key';
+export * from './imported-key-material';

@@ -106,3 +106,35 @@ export function stateSentence(keyArn: string, state: string): string {
   return `KMS key ${keyArn} is PendingDeletion, so it takes no import. To keep the key, cancel its deletion `
     + `(aws kms cancel-key-deletion --key-id ${keyArn}), enable it if it held material (aws kms enable-key --key-id ${keyArn}), then deploy again.`;
 }
+
+// ---- Adoption (ImportedKeyMaterial): every refusal says what KMS holds, that nothing changed, and what to do.
+
+/** A key ImportedKeyMaterial cannot adopt, as DescribeKey shows it. */
+export const ADOPTION = {
+  origin: (keyArn: string, origin: string) => `KMS key ${keyArn} has Origin ${origin}, not EXTERNAL: KMS (or its key store) made its material, so no material can be imported into it `
+    + 'and ImportedKeyMaterial cannot adopt it. Nothing was changed. Keep managing that key as it is, or create an ImportedKmsKey for your material.',
+  keySpec: (keyArn: string, held: string, wanted: string) => `KMS key ${keyArn} is a ${held} key, but keySpec says ${wanted}. Nothing was changed. `
+    + `If this is the key you mean, set keySpec to ${held} (and keyUsage to its usage), then deploy again.`,
+  keyUsage: (keyArn: string, held: string, wanted: string) => `KMS key ${keyArn} has key usage ${held}, but keyUsage says ${wanted}. Nothing was changed. `
+    + `If this is the key you mean, set keyUsage to ${held}, then deploy again.`,
+  disabled: (keyArn: string) => `KMS key ${keyArn} is Disabled, and adopting it never imports into a disabled key or enables it (someone disabled it, perhaps on purpose). `
+    + `Nothing was changed. If the key should be in use, enable it (aws kms enable-key --key-id ${keyArn}), then deploy again.`,
+  pendingDeletion: (keyArn: string) => `KMS key ${keyArn} is PendingDeletion, and adopting it never cancels a deletion. Nothing was changed. To keep the key, `
+    + `cancel its deletion (aws kms cancel-key-deletion --key-id ${keyArn}) and enable it (aws kms enable-key --key-id ${keyArn}), then deploy again.`,
+  otherState: (keyArn: string, state: string) => `KMS key ${keyArn} is ${state}, and a key is adopted only when it is Enabled or PendingImport. Nothing was changed. `
+    + 'Wait until KMS reports it Enabled (or PendingImport), then deploy again.',
+  lapsed: (keyArn: string, ids: string[]) => `KMS key ${keyArn} is PendingImport but held material before (${ids.join(', ')}: it expired, or someone deleted it), `
+    + 'and adopting a key never brings material back. Nothing was changed. If the material should come back, re-import the key\'s own material by hand '
+    + '(README: "Restoring deleted material"), check the key is Enabled, then deploy again.',
+  pending: (keyArn: string, id: string) => `KMS key ${keyArn} has material pending rotation (KeyMaterialId ${id}), and adoption proves only materials the key uses. `
+    + `Nothing was changed. Make it current (aws kms rotate-key-on-demand --key-id ${keyArn}) and list it in keyMaterial, or delete it `
+    + `(aws kms delete-imported-key-material --key-id ${keyArn} --key-material-id ${id}), then deploy again.`,
+  count: (keyArn: string, held: string[], listed: number) => `KMS key ${keyArn} holds ${held.length} materials (${held.join(', ')}, oldest first), and this deployment lists ${listed}. `
+    + 'Nothing was changed. List every material the key holds, oldest first in previousKeyMaterials and the current one in keyMaterial, then deploy again.',
+  wrongMaterial: (keyArn: string, source: string, position: string) => `KMS refused the material from ${source} as ${position} of KMS key ${keyArn} `
+    + '(IncorrectKeyMaterialException): it is not the material the key holds, so the key cannot be adopted with it. Nothing was changed. '
+    + 'Put the key\'s own material in the secret (re-wrapped from where it was made, or exported from where it is kept), then deploy again.',
+  otherMaterial: (keyArn: string, source: string, position: string, got: string | undefined, wanted: string) => `The material from ${source} is one of KMS key ${keyArn}'s `
+    + `materials (${got ?? 'no KeyMaterialId reported'}), but not ${position} (${wanted}). KMS re-imported that material with the requested expiration and the secret's description; the key's state, `
+    + 'policy and current material did not change. List the key\'s materials in the order it holds them (aws kms list-key-rotations --include-key-material ALL_KEY_MATERIAL), then deploy again.',
+} as const;

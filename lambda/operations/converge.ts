@@ -16,6 +16,7 @@ import { importHistory, importReplicaHistory, reimportEvery } from './material-h
 import { materialChange, Plan, planImport, Request } from '../decisions/plan';
 import { CONSISTENCY_RETRY_DELAYS_MS } from '../../lib/shared/limits';
 import { Sleep, sleep } from '../aws/waits';
+import { proveAdoption } from './adopt';
 import { rotate } from './rotate';
 import { RotationWaiting, rotateReplica } from './multi-region';
 import { Clients, describeKey, getParameters, ImportParameters, readMaterial } from '../aws/calls';
@@ -50,7 +51,8 @@ export interface ConvergeOptions {
 }
 
 /** Brings `request.props.KeyArn` to the requested state. Throws only ImportError. */
-export async function converge(clients: Clients, request: ConvergeRequest, options: ConvergeOptions = {}): Promise<ConvergeResult> {
+export async function converge(clients: Clients, given: ConvergeRequest, options: ConvergeOptions = {}): Promise<ConvergeResult> {
+  let request = given;
   const { props, requestType } = request;
   const now = options.now ?? new Date();
   const wait = options.sleep ?? sleep;
@@ -68,6 +70,12 @@ export async function converge(clients: Clients, request: ConvergeRequest, optio
         keyMaterialId: key?.CurrentKeyMaterialId });
     }
     throw new ImportError(`The expiration ${props.ValidTo} is in the past, so KMS would refuse the import. Move the expiration forward, or use KeyMaterialExpiration.never(), and deploy again.`);
+  }
+  if (adopting(request)) {
+    // A key this stack did not create: prove it may be managed before changing anything. Once its
+    // materials are proven its own, the rest is the Update of a key this resource already manages.
+    const adoption = await proveAdoption({ clients, props, expiration, keyMayBeNew: false, wait }, requestType);
+    if (adoption !== 'fresh') request = { ...request, requestType: 'Update', oldProps: props };
   }
   // A key the previous deployment did not import into may be new, and may not be visible everywhere yet
   // (only an Update carries the previous deployment's properties).
@@ -134,6 +142,11 @@ async function firstRoundTrip(clients: Clients, request: Request, keyMayBeNew: b
     if (!settling || retry >= CONSISTENCY_RETRY_DELAYS_MS.length) throw toImportError(error, step, props.KeyArn, props.SecretId);
     await wait(CONSISTENCY_RETRY_DELAYS_MS[retry]);
   }
+}
+
+/** The first deploy that names a key ImportedKeyMaterial adopts (a Create, or an Update to another key); never a renewal. */
+function adopting(request: ConvergeRequest): boolean {
+  return request.props.Adopt === 'true' && !request.renewal && request.oldProps?.KeyArn !== request.props.KeyArn;
 }
 
 function keyIdOf(keyArn: string): string {

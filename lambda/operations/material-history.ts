@@ -64,7 +64,7 @@ export async function importReplicaHistory(ctx: ImportContext, current: CurrentM
 }
 
 /** Reads the material of `ctx.props`' source, hands it to `use`, and wipes it. */
-async function withMaterial<T>(ctx: ImportContext, use: (material: Buffer) => Promise<T>): Promise<T> {
+export async function withMaterial<T>(ctx: ImportContext, use: (material: Buffer) => Promise<T>): Promise<T> {
   const material = await readMaterial(ctx.clients, ctx.props).catch((e: unknown) => { throw toImportError(e, 'read-secret', ctx.props.KeyArn, ctx.props.SecretId); });
   try {
     return await use(material);

@@ -29,6 +29,8 @@ export interface ImportGuardrails {
    * on demand ('replica': only list them; a replica rotates through its primary).
    */
   readonly rotate?: boolean | 'replica';
+  /** Whether the handler lists the key's materials for another reason (the adoption proof of a symmetric key). */
+  readonly list?: boolean;
 }
 /**
  * What the import handler may do, allocated so that its permissions grow without hitting IAM's
@@ -55,33 +57,27 @@ export class HandlerPermissions {
    * a fixed date, no later ValidTo.
    */
   public serve(key: KeyPolicyHolder, materials: KeyMaterial[], guardrails: ImportGuardrails): IDependable {
-    const allow = (sid: string, action: string, conditions?: Record<string, Record<string, string>>) => key.addToResourcePolicy(new iam.PolicyStatement({
-      sid, principals: [this.role], actions: [action], resources: ['*'], conditions,
-    }));
-    allow('AllowImportedKmsKeyHandlerDescribe', 'kms:DescribeKey');
-    allow('AllowImportedKmsKeyHandlerParameters', 'kms:GetParametersForImport', {
-      StringEquals: { 'kms:WrappingKeySpec': guardrails.wrappingKeySpec, 'kms:WrappingAlgorithm': guardrails.wrappingAlgorithm },
-    });
-    allow('AllowImportedKmsKeyHandlerImport', 'kms:ImportKeyMaterial', {
-      StringEquals: { 'kms:ExpirationModel': guardrails.expirationModel },
-      // KMS documents kms:ValidTo as seconds since the epoch, compared with NumericLessThanEquals.
-      ...(guardrails.latestValidTo ? { NumericLessThanEquals: { 'kms:ValidTo': String(guardrails.latestValidTo.getTime() / 1000) } } : {}),
-    });
-    if (guardrails.shred) {
-      // Listing materials (ListKeyRotations) and deleting each; a key that does not shred gets neither.
-      key.addToResourcePolicy(new iam.PolicyStatement({
-        sid: 'AllowImportedKmsKeyHandlerShred', principals: [this.role], resources: ['*'],
-        actions: ['kms:DeleteImportedKeyMaterial', 'kms:ListKeyRotations'],
-      }));
-    }
-    if (guardrails.rotate) {
-      // Rotating (and examining a refused rotation); a key that lists no earlier material gets neither.
-      key.addToResourcePolicy(new iam.PolicyStatement({
-        sid: 'AllowImportedKmsKeyHandlerRotate', principals: [this.role], resources: ['*'],
-        actions: guardrails.rotate === 'replica' ? ['kms:ListKeyRotations'] : ['kms:RotateKeyOnDemand', 'kms:ListKeyRotations'],
-      }));
+    for (const statement of keyStatements(guardrails)) {
+      key.addToResourcePolicy(new iam.PolicyStatement({ ...statement, principals: [this.role], resources: ['*'] }));
     }
     return new DependencyGroup(...materials.flatMap((material) => this.grantRead(material.secret)));
+  }
+
+  /**
+   * For a key this stack did not create (its policy cannot be edited here): the same statements
+   * on the identity side, scoped to `keyArn`, in the provider's managed policies. Returns what the
+   * import must wait for, and the statements to add to the key policy by hand where it does not
+   * delegate to IAM (the handler's role as principal).
+   */
+  public serveOnIdentity(keyArn: string, materials: KeyMaterial[], guardrails: ImportGuardrails): { dependable: IDependable; keyPolicyStatements: iam.PolicyStatement[] } {
+    const grants = keyStatements(guardrails).map((statement) => {
+      // No Sid: statements of several keys share a managed policy, where Sids must be unique.
+      const identity = new iam.PolicyStatement({ actions: statement.actions, conditions: statement.conditions, resources: [keyArn] });
+      return this.grantOnce(JSON.stringify(identity.toStatementJson()), (shard) => shard.policy.addStatements(identity));
+    });
+    const dependable = new DependencyGroup(...grants, ...materials.flatMap((material) => this.grantRead(material.secret)));
+    const keyPolicyStatements = keyStatements(guardrails).map((statement) => new iam.PolicyStatement({ ...statement, principals: [this.role], resources: ['*'] }));
+    return { dependable, keyPolicyStatements };
   }
 
   /** Lets the handler read `secret` (and decrypt it, with its customer managed key). */
@@ -136,6 +132,39 @@ export class HandlerPermissions {
     }
     return shard;
   }
+}
+
+/**
+ * What the handler may do with one key, principal and resource left out: the key policy gives them
+ * to the handler's role on '*', the identity side on the key's ARN. They carry KMS's condition
+ * keys, so even the handler's own role can only import as configured: with this wrapping key spec
+ * and algorithm, this expiration model and, for a fixed date, no later ValidTo.
+ */
+function keyStatements(guardrails: ImportGuardrails): iam.PolicyStatementProps[] {
+  const statements: iam.PolicyStatementProps[] = [
+    { sid: 'AllowImportedKmsKeyHandlerDescribe', actions: ['kms:DescribeKey'] },
+    {
+      sid: 'AllowImportedKmsKeyHandlerParameters', actions: ['kms:GetParametersForImport'],
+      conditions: { StringEquals: { 'kms:WrappingKeySpec': guardrails.wrappingKeySpec, 'kms:WrappingAlgorithm': guardrails.wrappingAlgorithm } },
+    },
+    {
+      sid: 'AllowImportedKmsKeyHandlerImport', actions: ['kms:ImportKeyMaterial'],
+      conditions: {
+        StringEquals: { 'kms:ExpirationModel': guardrails.expirationModel },
+        // KMS documents kms:ValidTo as seconds since the epoch, compared with NumericLessThanEquals.
+        ...(guardrails.latestValidTo ? { NumericLessThanEquals: { 'kms:ValidTo': String(guardrails.latestValidTo.getTime() / 1000) } } : {}),
+      },
+    },
+  ];
+  // Listing materials (ListKeyRotations) and deleting each; a key that does not shred gets neither.
+  if (guardrails.shred) statements.push({ sid: 'AllowImportedKmsKeyHandlerShred', actions: ['kms:DeleteImportedKeyMaterial', 'kms:ListKeyRotations'] });
+  // Rotating (and examining a refused rotation); a key that lists no earlier material gets neither.
+  if (guardrails.rotate) {
+    statements.push({ sid: 'AllowImportedKmsKeyHandlerRotate', actions: guardrails.rotate === 'replica' ? ['kms:ListKeyRotations'] : ['kms:RotateKeyOnDemand', 'kms:ListKeyRotations'] });
+  }
+  // Adopting a symmetric key lists its materials first (the proof).
+  if (guardrails.list && !guardrails.shred && !guardrails.rotate) statements.push({ sid: 'AllowImportedKmsKeyHandlerList', actions: ['kms:ListKeyRotations'] });
+  return statements;
 }
 
 /** One managed policy of secret read grants: a statement listing secret ARNs, and its used budget. */

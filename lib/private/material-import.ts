@@ -1,21 +1,25 @@
-import { CustomResource, Token } from 'aws-cdk-lib';
+import { Annotations, CustomResource, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct } from 'constructs';
+import { Construct, IDependable } from 'constructs';
 import { secondsOf, secondsProperty } from './expiration-rules';
 import { ImportProvider } from './import-provider';
-import { KeyPolicyHolder } from './handler-permissions';
+import { ImportGuardrails, KeyPolicyHolder } from './handler-permissions';
 import type { KeySettings } from './key-construction';
 import { lockDownMaterial } from './material-lockdown';
 import { KeyMaterial, KeyMaterialEncoding } from '../key-material';
+import { DEFAULT_KEY_SPEC } from '../shared/limits';
 import { ATTRIBUTE, IMPORT_RESOURCE_TYPE, MaterialSource, withoutDefaults } from '../shared/contract';
 
 /** Which key gets which materials: the rest of the import is in the key's settings. */
 export interface ImportTarget {
-  /** The key's ARN as CloudFormation knows it before the import, and where its key policy takes statements. */
+  /** The key's ARN as CloudFormation knows it before the import. */
   readonly keyArn: string;
-  readonly keyPolicy: KeyPolicyHolder;
+  /** Where the key policy takes statements; absent for a key this stack did not create (adoption). */
+  readonly keyPolicy?: KeyPolicyHolder;
+  /** Adoption (a key this stack did not create): the key usage it must have. */
+  readonly adoptedKeyUsage?: string;
   /** Every material, oldest first, the current one last. */
   readonly materials: KeyMaterial[];
   /** A multi-Region replica: it takes the primary's material as EXISTING_KEY_MATERIAL. */
@@ -34,21 +38,25 @@ export interface MaterialImport {
 
 /**
  * Adds the custom resource that imports the material into the key, with the handler's permissions
- * (key policy statements, secret reads), the material locks and the renewal schedule entry.
+ * (key policy statements, or role statements for an adopted key; secret reads), the material locks and the renewal schedule entry.
  */
 export function importMaterial(scope: Construct, settings: KeySettings, target: ImportTarget): MaterialImport {
   const { materials } = target;
   const { validTo, validity, renewalInterval } = settings.expiration;
   const previous = materials.slice(0, -1);
   const provider = ImportProvider.of(scope, target.handlerRuntime);
-  const secretAccess = provider.permissions.serve(target.keyPolicy, materials, {
+  const guardrails: ImportGuardrails = {
     wrappingKeySpec: settings.wrappingKeySpec,
     wrappingAlgorithm: settings.wrappingAlgorithm,
     expirationModel: validTo || validity ? 'KEY_MATERIAL_EXPIRES' : 'KEY_MATERIAL_DOES_NOT_EXPIRE',
     latestValidTo: validTo,
     shred: settings.shred,
     rotate: previous.length > 0 && (target.replica ? 'replica' : true),
-  });
+    // The adoption proof of a symmetric key (or one whose spec is known only at deploy time) lists its materials.
+    list: !target.keyPolicy && (String(settings.keySpec) === DEFAULT_KEY_SPEC || Token.isUnresolved(settings.keySpec)),
+  };
+  const secretAccess = target.keyPolicy ? provider.permissions.serve(target.keyPolicy, materials, guardrails)
+    : grantOnIdentity(scope, provider, target.keyArn, materials, guardrails);
   const locked = new Set<secretsmanager.ISecret>();
   for (const material of materials) {
     if (!material.lockdown || locked.has(material.secret)) continue;
@@ -69,6 +77,8 @@ export function importMaterial(scope: Construct, settings: KeySettings, target: 
     ShredOnDelete: settings.shred ? 'true' : undefined,
     Replica: target.replica ? 'true' : undefined,
     PrimaryKeyArn: target.replica && previous.length > 0 ? target.primaryKeyArn : undefined,
+    Adopt: target.keyPolicy ? undefined : 'true',
+    KeyUsage: target.keyPolicy ? undefined : target.adoptedKeyUsage,
   };
   const properties = {
     ...withoutDefaults(resolved),
@@ -96,6 +106,20 @@ export function importMaterial(scope: Construct, settings: KeySettings, target: 
     keyId: importResource.getAttString(ATTRIBUTE.KEY_ID),
     currentKeyMaterialId: importResource.getAttString(ATTRIBUTE.KEY_MATERIAL_ID),
   };
+}
+
+/**
+ * The handler's permissions on a key whose policy this stack cannot edit: on its role, scoped to
+ * the key, with the same guardrails; and an info annotation with the key policy statements for a
+ * key whose policy does not delegate to IAM (the default key policy does).
+ */
+function grantOnIdentity(scope: Construct, provider: ImportProvider, keyArn: string, materials: KeyMaterial[], guardrails: ImportGuardrails): IDependable {
+  const { dependable, keyPolicyStatements } = provider.permissions.serveOnIdentity(keyArn, materials, guardrails);
+  const document = new iam.PolicyDocument({ statements: keyPolicyStatements });
+  Annotations.of(scope).addInfo(`The key policy of ${Stack.of(scope).resolve(keyArn)} is not this stack's, so the import handler's permissions are granted on its role, `
+    + 'which is enough when the key policy delegates to IAM (the default key policy does: "Enable IAM User Permissions" for the account root). '
+    + `If it does not, add these statements to the key policy (aws kms put-key-policy) before deploying: ${JSON.stringify((Stack.of(scope).resolve(document.toJSON()) as { Statement: unknown }).Statement)}`);
+  return dependable;
 }
 
 /** Where one material is read from, as the handler's properties name it. */

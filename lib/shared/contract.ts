@@ -51,6 +51,14 @@ export interface ImportProperties {
    * replica holds it, rotates the primary.
    */
   readonly PrimaryKeyArn?: string;
+  /**
+   * 'true' for a key this stack did not create (ImportedKeyMaterial): the first deploy that names
+   * the key proves it may be adopted (Origin EXTERNAL, key spec and usage as given, the secret's
+   * material the key's own or the key never held material) before it changes anything.
+   */
+  readonly Adopt?: string;
+  /** The key usage an adopted key must have; the key spec's default usage when absent. */
+  readonly KeyUsage?: string;
 }
 
 /** Where one key material is read from: the same fields as for the current material. */

@@ -30,7 +30,8 @@
  *   replicas; deleting a replica's affects nothing else. Related keys share KeyMaterialIds.
  * - ListKeyRotations lists rotations only, or (ALL_KEY_MATERIAL) every material, with RotationDate;
  *   KMS documents no order, so the model lists newest first unless `newestFirst` is false.
- * - DescribeKey is derived from the materials: KeyState, ExpirationModel and ValidTo of the current
+ * - A key whose Origin is not EXTERNAL refuses GetParametersForImport (UnsupportedOperationException).
+ * - DescribeKey is derived from the materials: KeyState, Origin, KeySpec, KeyUsage, ExpirationModel and ValidTo of the current
  *   material, and CurrentKeyMaterialId (for symmetric keys, the ones that rotate).
  * - DeleteImportedKeyMaterial (the current material, or one by id) leaves the key PendingImport,
  *   removes a material pending rotation, and has no effect on a key that holds no imported material.
@@ -49,6 +50,7 @@ import {
   ListKeyRotationsCommandInput, RotateKeyOnDemandCommand, RotateKeyOnDemandCommandInput, RotationsListEntry,
 } from '@aws-sdk/client-kms';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
+import { IMPORTABLE_KEY_SPECS } from '../../../lib/shared/key-spec-rules';
 
 /** An AWS service error as the SDK throws it. */
 export const awsError = (name: string, message = 'raw service text') => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: 400 } });
@@ -102,6 +104,10 @@ export class KmsKeyModel {
   /** The order ListKeyRotations lists materials in. */
   public newestFirst = true;
   public keySpec = 'SYMMETRIC_DEFAULT';
+  /** The key's Origin: a key KMS made the material of (AWS_KMS) takes no import (UnsupportedOperationException). */
+  public origin = 'EXTERNAL';
+  /** The key usage; absent: the key spec's default (IMPORTABLE_KEY_SPECS). */
+  public keyUsage?: string;
   /** For a multi-Region replica: the primary's materials, which KMS associates with the replica. */
   public primaryMaterials?: Buffer[];
   /** For a multi-Region replica linked to its primary's model: the primary (its materials and states). */
@@ -126,6 +132,8 @@ export class KmsKeyModel {
     this.rotations = 0;
     this.newestFirst = true;
     this.keySpec = 'SYMMETRIC_DEFAULT';
+    this.origin = 'EXTERNAL';
+    this.keyUsage = undefined;
     this.primaryMaterials = undefined;
     this.primary = undefined;
     this.replicas.length = 0;
@@ -215,8 +223,9 @@ export class KmsKeyModel {
     const reportsMaterialId = this.symmetric();
     return {
       KeyMetadata: {
-        KeyId: arn.slice(arn.lastIndexOf('/') + 1), Arn: arn, KeyState: this.keyState, Enabled: this.keyState === 'Enabled', Origin: 'EXTERNAL',
-        KeySpec: this.keySpec as KeyMetadata['KeySpec'], MultiRegion: this.replica() || this.multiRegionPrimary,
+        KeyId: arn.slice(arn.lastIndexOf('/') + 1), Arn: arn, KeyState: this.keyState, Enabled: this.keyState === 'Enabled', Origin: this.origin as KeyMetadata['Origin'],
+        KeySpec: this.keySpec as KeyMetadata['KeySpec'], KeyUsage: (this.keyUsage ?? IMPORTABLE_KEY_SPECS[this.keySpec]?.usages[0]) as KeyMetadata['KeyUsage'],
+        MultiRegion: this.replica() || this.multiRegionPrimary,
         CurrentKeyMaterialId: reportsMaterialId ? current?.id : undefined,
         ExpirationModel: current ? (current.validTo ? 'KEY_MATERIAL_EXPIRES' : 'KEY_MATERIAL_DOES_NOT_EXPIRE') : undefined,
         ValidTo: current?.validTo,
@@ -226,6 +235,7 @@ export class KmsKeyModel {
 
   public getParametersForImport(input: GetParametersForImportCommandInput) {
     this.lapse();
+    if (this.origin !== 'EXTERNAL') throw awsError('UnsupportedOperationException', `${this.arnOf(input.KeyId)} has Origin ${this.origin}.`);
     this.refusePendingDeletion(input.KeyId);
     if (!WRAPPING_KEY_SPECS.includes(input.WrappingKeySpec ?? '')) throw awsError('ValidationException', `WrappingKeySpec ${input.WrappingKeySpec} is not valid here.`);
     if (!WRAPPING_ALGORITHMS.includes(input.WrappingAlgorithm ?? '')) throw awsError('ValidationException', `WrappingAlgorithm ${input.WrappingAlgorithm} is not supported.`);
