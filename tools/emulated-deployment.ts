@@ -13,8 +13,9 @@ type Resources = CfnResources;
 /** Per custom resource of the synthesized template: its properties and its key's properties. */
 export interface SynthesizedImport {
   readonly properties: Record<string, unknown>;
+  /** The key's logical id; empty for a key the stack names by ARN (ImportedKeyMaterial adopts it). */
   readonly keyLogicalId: string;
-  readonly keyProperties: { KeySpec: string; KeyUsage: string; Origin: string; Description?: string };
+  readonly keyProperties?: { KeySpec: string; KeyUsage: string; Origin: string; Description?: string };
 }
 
 /** Output of one `cdk synth`: the handler bundle as written into the cloud assembly, and the imports. */
@@ -41,9 +42,9 @@ export function synthesize(build: (stack: Stack) => void): Synthesized {
   const imports = Object.fromEntries(Object.entries(resources)
     .filter(([, r]) => r.Type === IMPORT_RESOURCE_TYPE)
     .map(([id, r]) => {
-      const keyLogicalId = r.Properties.KeyArn['Fn::GetAtt'][0];
+      const keyLogicalId = typeof r.Properties.KeyArn === 'string' ? '' : r.Properties.KeyArn['Fn::GetAtt'][0];
       const { ServiceToken: _token, ...properties } = r.Properties;
-      return [id, { properties, keyLogicalId, keyProperties: resources[keyLogicalId].Properties as unknown as SynthesizedImport['keyProperties'] }];
+      return [id, { properties, keyLogicalId, keyProperties: resources[keyLogicalId]?.Properties as unknown as SynthesizedImport['keyProperties'] }];
     }));
   const renewalInputs = Object.values(resources).filter((r) => r.Type === 'AWS::Events::Rule' && r.Properties.ScheduleExpression)
     .flatMap((r) => r.Properties.Targets.map((t) => t.Input));
@@ -70,6 +71,7 @@ export class EmulatedDeployment {
   /** Creates the keys of all imports (CloudFormation creates AWS::KMS::Key before the import). */
   public async createKeys(kms: KMSClient): Promise<void> {
     for (const { keyLogicalId, keyProperties, properties } of Object.values(this.synthesized.imports)) {
+      if (!keyProperties) continue; // a key that exists already (adopted by ARN)
       // A replica (AWS::KMS::ReplicaKey) has its primary's spec; the emulators cannot ReplicateKey, so an
       // EXTERNAL key of that spec in this emulator stands in for it (KMS creates replicas without material).
       const replica = this.synthesized.resources[keyLogicalId].Type === 'AWS::KMS::ReplicaKey';
@@ -82,7 +84,8 @@ export class EmulatedDeployment {
   }
 
   public keyArn(importId: string): string {
-    return this.keyArns.get(this.import(importId).keyLogicalId)!;
+    const found = this.import(importId);
+    return found.keyLogicalId ? this.keyArns.get(found.keyLogicalId)! : found.properties.KeyArn as string;
   }
 
   /** The import's resource properties with the key ARN resolved, as CloudFormation would send them. */

@@ -25,7 +25,7 @@ export interface CfnProperties {
   readonly ResourcePolicy: PolicyDocumentJson;
   readonly Roles: Array<{ Ref: string }>;
   readonly Targets: Array<{ Arn: unknown; Input: unknown }>;
-  readonly KeyArn: { 'Fn::GetAtt': [string, string] };
+  readonly KeyArn: { 'Fn::GetAtt': [string, string] } | string;
   readonly Code: { S3Key: string };
   readonly Timeout: number;
 }
