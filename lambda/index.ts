@@ -3,6 +3,7 @@
  * Manager into an EXTERNAL KMS key. It logs key ARNs and outcomes only, never material.
  */
 import { KMSClient } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ATTRIBUTE, ImportProperties, RenewalEvent, withDefaults } from '../lib/shared/contract';
 import { SDK_CONNECTION_TIMEOUT_MS, SDK_MAX_ATTEMPTS } from '../lib/shared/limits';
@@ -11,7 +12,7 @@ import { ImportError } from './errors/import-error';
 import { METRIC_NAMESPACE, renew, RenewalSummary, writeMetricLine } from './operations/renew';
 import type { RotationWaiting } from './operations/multi-region';
 import { shred } from './operations/shred';
-import { Clients } from './aws/calls';
+import { OfflineClients, publishParameters } from './operations/publish-parameters';
 
 /**
  * Transient KMS and Secrets Manager errors (throttling, 5xx, resets, timeouts) are retried by the
@@ -20,9 +21,10 @@ import { Clients } from './aws/calls';
  */
 const sdkConfig = { maxAttempts: SDK_MAX_ATTEMPTS, requestHandler: { connectionTimeout: SDK_CONNECTION_TIMEOUT_MS } };
 const kmsByRegion = new Map<string, KMSClient>();
-const clients: Clients = {
+const clients: OfflineClients = {
   kms: new KMSClient(sdkConfig),
   secrets: new SecretsManagerClient(sdkConfig),
+  s3: new S3Client(sdkConfig),
   // A replica that rotates reaches its primary in the primary's Region.
   kmsIn: (region) => {
     if (!kmsByRegion.has(region)) kmsByRegion.set(region, new KMSClient({ ...sdkConfig, region }));
@@ -63,6 +65,12 @@ async function onCloudFormationEvent(event: ProviderEvent): Promise<ProviderResp
       const shredded = shredding ? await shred(clients, withDefaults(event.ResourceProperties)) : undefined;
       log({ requestType: 'Delete', keyArn, outcome: 'succeeded', shreddedMaterials: shredded }); // JSON leaves out undefined
       return { PhysicalResourceId: event.PhysicalResourceId ?? keyArn };
+    }
+    // Offline wrapping: publish an import-parameter set for the HSM ceremony; the upload imports.
+    if (event.ResourceProperties.ParameterBucket) {
+      const published = await publishParameters(clients, withDefaults(event.ResourceProperties));
+      log({ requestType: event.RequestType, keyArn, outcome: 'succeeded', imported: false, reason: published.reason });
+      return respond(published);
     }
     // Create, and Update of the same key or (a replacement, or its rollback) of another key.
     const result = await converge(clients, {

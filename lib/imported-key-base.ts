@@ -3,9 +3,11 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { KeyMaterialExpiration } from './key-material-expiration';
 import { constructError } from './private/construct-error';
 import { secondsOf } from './private/expiration-rules';
+import { grantOperator, OfflineStore } from './private/offline-wrapping';
 import { RENEWALS_PER_VALIDITY } from './shared/limits';
 
 /** Options of the alarm on a key's material expiration. */
@@ -51,6 +53,33 @@ export abstract class ImportedKeyBase extends Resource implements kms.IKey {
   public abstract readonly grants: kms.KeyGrants;
   /** When the key's imported material expires. */
   public abstract readonly expiration: KeyMaterialExpiration;
+
+  /**
+   * Offline wrapping: the key's bucket and prefix, set by the subclass. @internal
+   */
+  protected offlineStore?: OfflineStore;
+
+  /**
+   * Offline wrapping: lets `grantee` run this key's ceremony, with S3 access to the key's prefix
+   * only (read parameter sets and results, upload wrapped material and refresh requests) and no
+   * KMS permission. Only for a key whose material is `KeyMaterial.fromOfflineWrapping()`.
+   *
+   * @param grantee the operator (a role, user or group)
+   */
+  public grantOperator(grantee: iam.IGrantable): iam.Grant {
+    if (!this.offlineStore) {
+      throw constructError(this, 'grantOperator needs a key whose keyMaterial is KeyMaterial.fromOfflineWrapping(); this key reads its material from a secret.');
+    }
+    return grantOperator(this.offlineStore, grantee);
+  }
+
+  /**
+   * Offline wrapping: the bucket that holds this key's import-parameter sets, uploads and results
+   * (under the prefix `<region>/<keyId>/`); undefined for a key whose material is in a secret.
+   */
+  public get parameterBucket(): s3.IBucket | undefined {
+    return this.offlineStore?.bucket;
+  }
 
   /** A reference to this key, resolving once the material was imported. */
   public get keyRef(): kms.KeyReference {

@@ -8,6 +8,7 @@ import { KeyMaterial } from './key-material';
 import { KeyMaterialExpiration } from './key-material-expiration';
 import { keySettings, requireDestroy, requireMaterial } from './private/key-construction';
 import { importMaterial } from './private/material-import';
+import { validateOffline } from './private/offline-wrapping';
 import { validateRotation } from './private/rotation-rules';
 import { WrappingAlgorithm, WrappingKeySpec } from './wrapping';
 
@@ -205,6 +206,7 @@ export class ImportedKmsKey extends ImportedKeyBase {
     this.multiRegion = props.multiRegion ?? false;
     this.shredMaterialOnRemoval = settings.shred;
     const materials = [...previous, keyMaterial];
+    validateOffline(this, settings, materials);
     if (previous.length > 0) validateRotation(this, settings.keySpec, materials);
 
     this.key = new kms.Key(this, 'Resource', {
@@ -224,10 +226,11 @@ export class ImportedKmsKey extends ImportedKeyBase {
       reason: 'KMS cannot rotate imported key material automatically (EnableKeyRotation is refused for Origin EXTERNAL); rotate by importing new material on demand.',
     });
 
-    const imported = importMaterial(this, settings, { keyArn: this.key.keyArn, keyPolicy: this.key, materials, handlerRuntime: props.handlerRuntime });
+    const imported = importMaterial(this, settings, { keyArn: this.key.keyArn, keyId: this.key.keyId, keyPolicy: this.key, materials, handlerRuntime: props.handlerRuntime });
     this.keyArn = imported.keyArn;
     this.keyId = imported.keyId;
     this.currentKeyMaterialId = imported.currentKeyMaterialId;
+    this.offlineStore = imported.offline;
     this.grants = kms.KeyGrants.fromKey(this);
     if (props.alias) this.addAlias(props.alias);
   }

@@ -12,6 +12,7 @@ import { constructError } from './private/construct-error';
 import { keySettings, requireDestroy, requireMaterial } from './private/key-construction';
 import { importMaterial } from './private/material-import';
 import { validateRotation } from './private/rotation-rules';
+import { validateOffline } from './private/offline-wrapping';
 import { WrappingAlgorithm, WrappingKeySpec } from './wrapping';
 
 /**
@@ -191,6 +192,7 @@ export class ImportedKmsReplicaKey extends ImportedKeyBase {
     const material = props.keyMaterial ? requireMaterial(this, 'keyMaterial', props.keyMaterial) : this.replicaOfPrimarySecret(primary, primary?.keyMaterial);
     const materials = [...this.previousMaterials(props, primary), material];
     if (materials.length > 1) validateRotation(this, settings.keySpec, materials);
+    validateOffline(this, settings, materials);
 
     this.policy = props.policy ?? new iam.PolicyDocument();
     this.policy.addStatements(new iam.PolicyStatement({
@@ -205,12 +207,13 @@ export class ImportedKmsReplicaKey extends ImportedKeyBase {
     this.replica.applyRemovalPolicy(settings.removalPolicy);
 
     const imported = importMaterial(this, settings, {
-      keyArn: this.replica.attrArn, keyPolicy: this, materials, replica: true, handlerRuntime: props.handlerRuntime,
+      keyArn: this.replica.attrArn, keyId: this.replica.attrKeyId, keyPolicy: this, materials, replica: true, handlerRuntime: props.handlerRuntime,
       primaryKeyArn: primary?.keyArn ?? props.primaryKeyArn!,
     });
     this.keyArn = imported.keyArn;
     this.keyId = imported.keyId;
     this.currentKeyMaterialId = imported.currentKeyMaterialId;
+    this.offlineStore = imported.offline;
     this.grants = kms.KeyGrants.fromKey(this);
     if (props.alias) this.addAlias(props.alias);
   }
@@ -248,6 +251,10 @@ export class ImportedKmsReplicaKey extends ImportedKeyBase {
     if (!primary || !source) {
       throw constructError(this, 'keyMaterial is required with primaryKeyArn: the material of a primary key outside this app cannot be found here. '
         + 'Pass keyMaterial: KeyMaterial.fromSecret(...) with a secret of this Region that holds the primary\'s material.');
+    }
+    if (!source.secret) {
+      throw constructError(this, 'the primary key uses offline wrapping, whose operators and bucket are the primary Region\'s; '
+        + 'pass keyMaterial: KeyMaterial.fromOfflineWrapping({ operators }) for this Region\'s ceremony.');
     }
     const name = source.secret.secretName;
     if (Token.isUnresolved(name)) {

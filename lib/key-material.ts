@@ -1,4 +1,6 @@
 import { Token } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 
 /**
@@ -79,6 +81,30 @@ export interface SecretKeyMaterialOptions {
 }
 
 /**
+ * Options for offline wrapping: the material is wrapped in your HSM and uploaded, never read by AWS
+ * in plaintext. See README, "Offline wrapping (HSM)".
+ */
+export interface OfflineWrappingOptions {
+  /**
+   * Who runs the wrapping ceremony: they may read the key's import-parameter sets and results and
+   * upload wrapped material under the key's prefix of the bucket, and nothing else (no KMS
+   * permission). More can be added with `ImportedKeyBase.grantOperator`.
+   *
+   * @default - no operators: grant them later with `grantOperator`
+   */
+  readonly operators?: iam.IGrantable[];
+
+  /**
+   * The bucket that holds the import-parameter sets, uploads and results, under one prefix per key
+   * (the key's id). Pass one bucket to share it between stacks; it should block public access,
+   * enforce TLS and keep versions, like the one the stack creates.
+   *
+   * @default - one bucket per stack: private, versioned, TLS only, encrypted (SSE-S3), retained
+   */
+  readonly bucket?: s3.IBucket;
+}
+
+/**
  * Where the key material comes from. The material itself never enters the CDK app or the template:
  * only the secret's ARN does, and the import handler reads the secret at deploy time.
  */
@@ -99,9 +125,22 @@ export class KeyMaterial {
     return new KeyMaterial(secret, options.jsonField, options.versionStage, options.encoding ?? KeyMaterialEncoding.AUTO, options.lockdown);
   }
 
+  /**
+   * Key material that never exists in plaintext outside your HSM: at each import the handler
+   * publishes a fresh import-parameter set (wrapping public key, import token, manifest) to S3; an
+   * operator wraps the material in the HSM and uploads the blob; the upload triggers the import.
+   * The deploy does not wait: the key stays PendingImport until the ceremony is done. A parameter
+   * set lives 24 hours, so nothing can be wrapped ahead: a rolling expiration is refused.
+   *
+   * @param options who the operators are, and which bucket holds the sets
+   */
+  public static fromOfflineWrapping(options: OfflineWrappingOptions = {}): KeyMaterial {
+    return new KeyMaterial(undefined, undefined, undefined, KeyMaterialEncoding.AUTO, undefined, { ...options, operators: [...options.operators ?? []] });
+  }
+
   private constructor(
-    /** The secret that holds the material. */
-    public readonly secret: secretsmanager.ISecret,
+    /** The secret that holds the material; undefined for offline wrapping. */
+    public readonly secret: secretsmanager.ISecret | undefined,
     /** JSON field of the SecretString that holds the material, if any. */
     public readonly jsonField: string | undefined,
     /** Version stage to read, if not AWSCURRENT. */
@@ -110,5 +149,7 @@ export class KeyMaterial {
     public readonly encoding: KeyMaterialEncoding,
     /** The lock on the secret, if any. */
     public readonly lockdown: MaterialLockdown | undefined,
+    /** Offline wrapping's options, when the material is wrapped in an HSM rather than read from a secret. */
+    public readonly offlineWrapping?: OfflineWrappingOptions,
   ) {}
 }

@@ -29,13 +29,15 @@ export function clientsFor(clients: Clients, keyArn: string): Clients {
 export interface ImportParameters {
   readonly ImportToken?: Uint8Array;
   readonly PublicKey?: Uint8Array;
+  /** When KMS stops accepting the token (24 hours after the call). */
+  readonly ParametersValidTo?: Date;
 }
 
 /** Reads the secret and returns the material as KMS must receive it. The caller zeroes it. */
 export async function readMaterial(clients: Clients, props: ImportProperties): Promise<Buffer> {
   const value = await clients.secrets.send(new GetSecretValueCommand({ SecretId: props.SecretId, VersionStage: props.VersionStage }));
   try {
-    const decoded = decodeSecretValue(value, { secretId: props.SecretId, jsonField: props.JsonField, encoding: props.Encoding });
+    const decoded = decodeSecretValue(value, { secretId: props.SecretId!, jsonField: props.JsonField, encoding: props.Encoding });
     try {
       return normaliseMaterial(decoded, props.KeySpec);
     } finally {

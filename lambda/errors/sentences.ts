@@ -80,7 +80,7 @@ function unreachable(service: string, endpoint: string, cause: string): string {
 }
 
 /** Turns any error thrown while importing into an ImportError with one actionable sentence. */
-export function toImportError(error: unknown, step: Step, keyArn: string, secretId: string): ImportError {
+export function toImportError(error: unknown, step: Step, keyArn: string, secretId: string | undefined): ImportError {
   if (error instanceof ImportError) return error;
   const name = (error as { name?: string } | undefined)?.name ?? 'Error';
   const network = networkCause(error);

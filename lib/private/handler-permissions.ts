@@ -60,7 +60,7 @@ export class HandlerPermissions {
     for (const statement of keyStatements(guardrails)) {
       key.addToResourcePolicy(new iam.PolicyStatement({ ...statement, principals: [this.role], resources: ['*'] }));
     }
-    return new DependencyGroup(...materials.flatMap((material) => this.grantRead(material.secret)));
+    return new DependencyGroup(...materials.flatMap((material) => (material.secret ? this.grantRead(material.secret) : [])));
   }
 
   /**
@@ -75,7 +75,7 @@ export class HandlerPermissions {
       const identity = new iam.PolicyStatement({ actions: statement.actions, conditions: statement.conditions, resources: [keyArn] });
       return this.grantOnce(JSON.stringify(identity.toStatementJson()), (shard) => shard.policy.addStatements(identity));
     });
-    const dependable = new DependencyGroup(...grants, ...materials.flatMap((material) => this.grantRead(material.secret)));
+    const dependable = new DependencyGroup(...grants, ...materials.flatMap((material) => (material.secret ? this.grantRead(material.secret) : [])));
     const keyPolicyStatements = keyStatements(guardrails).map((statement) => new iam.PolicyStatement({ ...statement, principals: [this.role], resources: ['*'] }));
     return { dependable, keyPolicyStatements };
   }

@@ -66,9 +66,9 @@ export function requireDestroy(scope: IConstruct, policy: RemovalPolicy): void {
 
 /**
  * A material given in props, checked for what TypeScript cannot promise a JavaScript or
- * Python caller: that it is there, and made by KeyMaterial.fromSecret.
+ * Python caller: that it is there, and made by KeyMaterial.fromSecret or fromOfflineWrapping.
  */
 export function requireMaterial(scope: IConstruct, prop: string, material: KeyMaterial | undefined): KeyMaterial {
-  if (material?.secret) return material;
-  throw constructError(scope, `${prop} is required and must be a KeyMaterial, e.g. KeyMaterial.fromSecret(secret); got ${material === undefined || material === null ? 'none' : `a ${typeof material} that is not one`}.`);
+  if (material?.secret || material?.offlineWrapping) return material;
+  throw constructError(scope, `${prop} is required and must be a KeyMaterial, e.g. KeyMaterial.fromSecret(secret) or KeyMaterial.fromOfflineWrapping(); got ${material === undefined || material === null ? 'none' : `a ${typeof material} that is not one`}.`);
 }

@@ -3,11 +3,14 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IDependable } from 'constructs';
+import { constructError } from './construct-error';
 import { secondsOf, secondsProperty } from './expiration-rules';
 import { ImportProvider } from './import-provider';
 import { ImportGuardrails, KeyPolicyHolder } from './handler-permissions';
 import type { KeySettings } from './key-construction';
 import { lockDownMaterial } from './material-lockdown';
+import { lockImportToHandler } from './offline-import-lock';
+import { OfflineStore, offlineStore } from './offline-wrapping';
 import { KeyMaterial, KeyMaterialEncoding } from '../key-material';
 import { DEFAULT_KEY_SPEC } from '../shared/limits';
 import { ATTRIBUTE, IMPORT_RESOURCE_TYPE, MaterialSource, withoutDefaults } from '../shared/contract';
@@ -20,6 +23,8 @@ export interface ImportTarget {
   readonly keyPolicy?: KeyPolicyHolder;
   /** Adoption (a key this stack did not create): the key usage it must have. */
   readonly adoptedKeyUsage?: string;
+  /** The key's id as CloudFormation knows it before the import (offline wrapping names the key's prefix by it); absent for adoption. */
+  readonly keyId?: string;
   /** Every material, oldest first, the current one last. */
   readonly materials: KeyMaterial[];
   /** A multi-Region replica: it takes the primary's material as EXISTING_KEY_MATERIAL. */
@@ -34,6 +39,8 @@ export interface MaterialImport {
   readonly keyArn: string;
   readonly keyId: string;
   readonly currentKeyMaterialId: string;
+  /** Offline wrapping: the key's bucket and prefix. */
+  readonly offline?: OfflineStore;
 }
 
 /**
@@ -58,15 +65,23 @@ export function importMaterial(scope: Construct, settings: KeySettings, target: 
   const secretAccess = target.keyPolicy ? provider.permissions.serve(target.keyPolicy, materials, guardrails)
     : grantOnIdentity(scope, provider, target.keyArn, materials, guardrails);
   const locked = new Set<secretsmanager.ISecret>();
+  const current = materials[materials.length - 1];
+  if (current.offlineWrapping && (!target.keyPolicy || !target.keyId)) {
+    throw constructError(scope, 'KeyMaterial.fromOfflineWrapping() needs a key this stack creates (its key policy holds the import lock); '
+      + 'an existing key cannot take it yet. Use KeyMaterial.fromSecret(...), or create the key with ImportedKmsKey.');
+  }
+  const offline = current.offlineWrapping ? offlineStore(scope, provider.role, current.offlineWrapping, target.keyId!) : undefined;
+  if (offline) lockImportToHandler(target.keyPolicy!, provider.role);
   for (const material of materials) {
-    if (!material.lockdown || locked.has(material.secret)) continue;
+    if (!material.secret || !material.lockdown || locked.has(material.secret)) continue;
     locked.add(material.secret);
     lockDownMaterial(scope, material.secret, material.lockdown, provider.role);
   }
   const resolved = {
     KeyArn: target.keyArn,
     KeySpec: settings.keySpec,
-    ...sourceOf(materials[materials.length - 1]),
+    ...sourceOf(current),
+    ParameterBucket: offline?.bucket.bucketName,
     PreviousMaterials: previous.length > 0 ? previous.map(sourceOf) : undefined,
     ValidTo: validTo?.toISOString().replace('.000Z', 'Z'),
     RollingValidity: validity ? secondsProperty(scope, 'validity', validity) : undefined,
@@ -105,6 +120,7 @@ export function importMaterial(scope: Construct, settings: KeySettings, target: 
     keyArn,
     keyId: importResource.getAttString(ATTRIBUTE.KEY_ID),
     currentKeyMaterialId: importResource.getAttString(ATTRIBUTE.KEY_MATERIAL_ID),
+    offline,
   };
 }
 
@@ -124,6 +140,7 @@ function grantOnIdentity(scope: Construct, provider: ImportProvider, keyArn: str
 
 /** Where one material is read from, as the handler's properties name it. */
 export function sourceOf(material: KeyMaterial): MaterialSource {
+  if (!material.secret) return {};
   return {
     SecretId: material.secret.secretFullArn ?? material.secret.secretArn,
     JsonField: material.jsonField,

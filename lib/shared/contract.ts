@@ -18,8 +18,13 @@ export interface ImportProperties {
   readonly KeyArn: string;
   /** KMS key spec of that key; SYMMETRIC_DEFAULT when absent. */
   readonly KeySpec?: string;
-  /** ARN (full or partial) of the secret that holds the material. */
-  readonly SecretId: string;
+  /** ARN (full or partial) of the secret that holds the material; absent for offline wrapping. */
+  readonly SecretId?: string;
+  /**
+   * Offline wrapping: the bucket the handler publishes import-parameter sets to, under the key's
+   * prefix (offlinePrefix). Absent for material read from a secret.
+   */
+  readonly ParameterBucket?: string;
   /** JSON field of a JSON SecretString that holds the encoded material. */
   readonly JsonField?: string;
   /** Secret version stage to read; Secrets Manager's default (AWSCURRENT) when absent. */
@@ -63,7 +68,7 @@ export interface ImportProperties {
 
 /** Where one key material is read from: the same fields as for the current material. */
 export interface MaterialSource {
-  readonly SecretId: string;
+  readonly SecretId?: string;
   readonly JsonField?: string;
   readonly VersionStage?: string;
   readonly Encoding?: string;
@@ -135,3 +140,52 @@ export const ATTRIBUTE = {
   KEY_ID: 'KeyId',
   KEY_MATERIAL_ID: 'KeyMaterialId',
 } as const;
+
+/**
+ * Offline wrapping: the folders under a key's prefix. The handler writes parameter sets and
+ * results; operators read those and write uploads (wrapped blobs) and requests (for a fresh set).
+ */
+export const OFFLINE_FOLDER = {
+  PARAMETERS: 'parameters/',
+  UPLOADS: 'uploads/',
+  REQUESTS: 'requests/',
+  RESULTS: 'results/',
+} as const;
+
+/** The files of one import-parameter set, under `<prefix>parameters/<ParametersValidTo>/`. */
+export const PARAMETER_FILE = {
+  PUBLIC_KEY_DER: 'wrapping-public-key.der',
+  PUBLIC_KEY_PEM: 'wrapping-public-key.pem',
+  IMPORT_TOKEN: 'import-token.bin',
+  MANIFEST: 'manifest.json',
+} as const;
+
+/** A key's prefix in the parameter bucket, `<region>/<keyId>/`, from its ARN (arn:aws:kms:<region>:<account>:key/<id>). */
+export function offlinePrefix(keyArn: string): string {
+  const [, , , region, , resource] = keyArn.split(':');
+  return `${region}/${resource.slice(resource.indexOf('/') + 1)}/`;
+}
+
+/**
+ * What a parameter set promises, written by the handler beside the files (operators may read it,
+ * never write it). The expiration is the one the CDK props asked for when the set was published:
+ * an import uses it, never anything an upload says.
+ */
+export interface ParameterManifest {
+  readonly keyArn: string;
+  readonly region: string;
+  readonly keySpec: string;
+  readonly wrappingAlgorithm: string;
+  readonly wrappingKeySpec: string;
+  /** What the HSM must wrap: the material's format, as KMS expects it for this key spec. */
+  readonly materialFormat: string;
+  /** ISO-8601: the token and public key are refused by KMS after this. */
+  readonly parametersValidTo: string;
+  readonly expirationModel: 'KEY_MATERIAL_EXPIRES' | 'KEY_MATERIAL_DOES_NOT_EXPIRE';
+  /** ISO-8601 in whole seconds, for KEY_MATERIAL_EXPIRES. */
+  readonly validTo?: string;
+  /** ImportType of the import this set is for (EXISTING_KEY_MATERIAL for a replica or a re-import). */
+  readonly importType?: string;
+  /** Hex SHA-256 of each file of the set, by file name. */
+  readonly sha256: Record<string, string>;
+}

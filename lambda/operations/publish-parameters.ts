@@ -1,0 +1,92 @@
+/**
+ * Offline wrapping, Create and Update: instead of importing, publish a fresh import-parameter set
+ * (wrapping public key as DER and PEM, import token, manifest) under the key's prefix of the
+ * parameter bucket, for an operator to wrap the material in an HSM. The deploy does not wait for
+ * the ceremony: the key stays PendingImport until the upload is imported.
+ *
+ * A set is published only when the key needs an import (no material yet, or not the requested
+ * expiration); a key that already holds what is asked, or that an operator disabled or scheduled
+ * for deletion, is left alone. Publishing changes nothing in KMS but opens a 24-hour window, so a
+ * re-sent Create, an Update and its rollback may each publish a set, and all succeed.
+ * The token and the public key go to S3 only: never into the response or a log line.
+ */
+import { createHash, createPublicKey } from 'node:crypto';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { IMPORTABLE_KEY_SPECS } from '../../lib/shared/key-spec-rules';
+import {
+  OFFLINE_FOLDER, offlinePrefix, PARAMETER_FILE, ParameterManifest, type ResolvedImportProperties,
+} from '../../lib/shared/contract';
+import { Clients, describeKey, getParameters } from '../aws/calls';
+import { putObject } from '../aws/parameter-store';
+import { Expiration, hasExpiration, requestedExpiration } from '../decisions/expiration';
+import { ImportError } from '../errors/import-error';
+import { toImportError } from '../errors/sentences';
+import type { ConvergeResult } from './converge';
+
+export interface OfflineClients extends Clients {
+  readonly s3: S3Client;
+}
+
+/** What the HSM must produce, before wrapping, for each kind of key spec (KMS's import rules). */
+const MATERIAL_FORMAT: Record<string, string> = {
+  SYMMETRIC: '32 random bytes (a 256-bit AES key), raw',
+  HMAC: 'the raw HMAC key bytes, as long as the key spec requires',
+  RSA: 'the RSA private key as PKCS#8 DER (PrivateKeyInfo)',
+  ECC: 'the ECC private key as PKCS#8 DER (PrivateKeyInfo, RFC 5915 inside)',
+};
+
+/** Publishes a parameter set when the key needs an import. Throws only ImportError. */
+export async function publishParameters(clients: OfflineClients, props: ResolvedImportProperties, now = new Date()): Promise<ConvergeResult> {
+  const keyArn = props.KeyArn;
+  const keyId = keyArn.slice(keyArn.lastIndexOf('/') + 1);
+  const expiration = requestedExpiration(props, now, false);
+  const key = await describeKey(clients, keyArn).catch((e: unknown) => { throw toImportError(e, 'describe-key', keyArn, undefined); });
+  const skip = (reason: string): ConvergeResult => ({ keyArn, keyId, imported: false, reason, keyMaterialId: key.CurrentKeyMaterialId });
+  if (expiration === 'passed') return skip(`the requested expiration ${props.ValidTo} has passed; no parameter set was published and the key keeps what it holds`);
+  if (key.KeyState === 'Disabled' || key.KeyState === 'PendingDeletion') return skip(`the key is ${key.KeyState}; no parameter set was published, so a deploy does not undo an operator's action`);
+  if (key.KeyState !== 'PendingImport' && hasExpiration(key, expiration)) return skip('the key already holds material with the requested expiration; no parameter set was needed');
+
+  const parameters = await getParameters(clients, props).catch((e: unknown) => { throw toImportError(e, 'get-parameters', keyArn, undefined); });
+  if (!parameters.PublicKey || !parameters.ImportToken || !parameters.ParametersValidTo) {
+    throw new ImportError(`KMS returned import parameters for ${keyArn} without a public key, token or ParametersValidTo. Retry the deployment.`);
+  }
+  const setPrefix = `${offlinePrefix(keyArn)}${OFFLINE_FOLDER.PARAMETERS}${parameters.ParametersValidTo.toISOString()}/`;
+  const der = Buffer.from(parameters.PublicKey);
+  const pem = createPublicKey({ key: der, format: 'der', type: 'spki' }).export({ format: 'pem', type: 'spki' }).toString();
+  const files: Record<string, Uint8Array | string> = {
+    [PARAMETER_FILE.PUBLIC_KEY_DER]: der,
+    [PARAMETER_FILE.PUBLIC_KEY_PEM]: pem,
+    [PARAMETER_FILE.IMPORT_TOKEN]: Buffer.from(parameters.ImportToken),
+  };
+  const manifest = manifestOf(props, expiration, parameters.ParametersValidTo, files, key.KeyState !== 'PendingImport');
+  try {
+    // The files first, the manifest last: a set whose manifest is there is complete.
+    await Promise.all(Object.entries(files).map(([name, body]) => putObject(clients.s3, props.ParameterBucket!, `${setPrefix}${name}`, body, 'application/octet-stream')));
+    await putObject(clients.s3, props.ParameterBucket!, `${setPrefix}${PARAMETER_FILE.MANIFEST}`, JSON.stringify(manifest, null, 2), 'application/json');
+  } catch (error) {
+    throw new ImportError(`Could not write the import-parameter set of ${keyArn} to s3://${props.ParameterBucket}/${setPrefix} (${(error as Error).name}). `
+      + 'Check that the bucket exists and the handler may write to it (its bucket policy, and the bucket\'s KMS key if any), then deploy again.');
+  }
+  return { keyArn, keyId, imported: false, keyMaterialId: key.CurrentKeyMaterialId,
+    reason: `published the import-parameter set s3://${props.ParameterBucket}/${setPrefix}, valid until ${manifest.parametersValidTo}; the key waits for the wrapped material` };
+}
+
+function manifestOf(props: ResolvedImportProperties, expiration: Expiration, validTo: Date, files: Record<string, Uint8Array | string>,
+  reimport: boolean): ParameterManifest {
+  const sha256: Record<string, string> = {};
+  for (const [name, body] of Object.entries(files)) sha256[name] = createHash('sha256').update(body).digest('hex');
+  const kind = IMPORTABLE_KEY_SPECS[props.KeySpec]?.kind ?? 'SYMMETRIC';
+  return {
+    keyArn: props.KeyArn,
+    region: props.KeyArn.split(':')[3],
+    keySpec: props.KeySpec,
+    wrappingAlgorithm: props.WrappingAlgorithm,
+    wrappingKeySpec: props.WrappingKeySpec,
+    materialFormat: MATERIAL_FORMAT[kind],
+    parametersValidTo: validTo.toISOString(),
+    expirationModel: expiration.validTo ? 'KEY_MATERIAL_EXPIRES' : 'KEY_MATERIAL_DOES_NOT_EXPIRE',
+    validTo: expiration.validTo?.toISOString().replace('.000Z', 'Z'),
+    importType: reimport || props.Replica === 'true' ? 'EXISTING_KEY_MATERIAL' : undefined,
+    sha256,
+  };
+}

@@ -1,0 +1,134 @@
+import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { constructError } from './construct-error';
+import type { KeySettings } from './key-construction';
+import type { KeyMaterial, OfflineWrappingOptions } from '../key-material';
+import { OFFLINE_FOLDER } from '../shared/contract';
+
+/** Construct id of the stack's parameter bucket, beside the one provider. */
+const BUCKET_ID = 'ImportedKmsKeyParameters';
+
+/** Where one key's ceremony happens: its bucket and its prefix there. */
+export interface OfflineStore {
+  readonly bucket: s3.IBucket;
+  /** `<region>/<keyId>/`, with every part a token until deploy time. */
+  readonly prefix: string;
+}
+
+/**
+ * The stack's parameter bucket, created on first use: private, versioned, TLS only, SSE-S3, kept
+ * when the stack goes (it records every ceremony).
+ */
+export function parameterBucket(scope: Construct): s3.IBucket {
+  const stack = Stack.of(scope);
+  const existing = stack.node.tryFindChild(BUCKET_ID) as s3.Bucket | undefined;
+  if (existing) return existing;
+  const bucket = new s3.Bucket(stack, BUCKET_ID, {
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    encryption: s3.BucketEncryption.S3_MANAGED,
+    enforceSSL: true,
+    versioned: true,
+    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+  Validations.of(bucket).acknowledge({
+    id: 'AwsSolutions::AwsSolutions-S1',
+    reason: 'The bucket holds only wrapping public keys, import tokens bound to one key for 24 hours, HSM-wrapped blobs and results; '
+      + 'every import is recorded by CloudTrail (ImportKeyMaterial) and in a result object. Server access logs would need a second bucket per stack: '
+      + 'pass your own bucket (with logging) through KeyMaterial.fromOfflineWrapping({ bucket }) to have them.',
+  });
+  return bucket;
+}
+
+/**
+ * Sets up one key's offline ceremony: the handler may read and write the key's prefix (granted once
+ * per bucket, so the role's policy does not grow with keys), and each operator gets the prefix's
+ * operator access.
+ */
+export function offlineStore(scope: Construct, handlerRole: iam.IRole, options: OfflineWrappingOptions, keyId: string): OfflineStore {
+  const bucket = options.bucket ?? parameterBucket(scope);
+  // The same prefix offlinePrefix() (lib/shared/contract.ts) computes from the key's ARN at deploy time.
+  const prefix = `${Stack.of(scope).region}/${keyId}/`;
+  const granted = handlerGrants.get(handlerRole) ?? new Set<s3.IBucket>();
+  handlerGrants.set(handlerRole, granted);
+  if (!granted.has(bucket)) {
+    granted.add(bucket);
+    // One statement per bucket, not per key: the role's policy does not grow with keys.
+    handlerRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [bucket.arnForObjects('*')] }));
+    acknowledgeResources(scope, handlerRole, [bucket.arnForObjects('*')],
+      'The one import handler of the stack reads and writes the import-parameter sets, uploads and results of every offline key in this bucket; '
+      + 'one statement per bucket keeps its policy from growing with keys.');
+  }
+  const store = { bucket, prefix };
+  for (const operator of options.operators ?? []) grantOperator(store, operator);
+  return store;
+}
+
+const handlerGrants = new WeakMap<iam.IRole, Set<s3.IBucket>>();
+
+/**
+ * An operator's access, and nothing more: list the key's prefix, read its parameter sets and
+ * results, put wrapped blobs and refresh requests. No KMS permission at all.
+ */
+export function grantOperator(store: OfflineStore, grantee: iam.IGrantable): iam.Grant {
+  const { bucket, prefix } = store;
+  const read = iam.Grant.addToPrincipalOrResource({
+    grantee, actions: ['s3:GetObject'], resource: bucket,
+    resourceArns: [bucket.arnForObjects(`${prefix}${OFFLINE_FOLDER.PARAMETERS}*`), bucket.arnForObjects(`${prefix}${OFFLINE_FOLDER.RESULTS}*`)],
+  });
+  const write = iam.Grant.addToPrincipalOrResource({
+    grantee, actions: ['s3:PutObject'], resource: bucket,
+    resourceArns: [bucket.arnForObjects(`${prefix}${OFFLINE_FOLDER.UPLOADS}*`), bucket.arnForObjects(`${prefix}${OFFLINE_FOLDER.REQUESTS}*`)],
+  });
+  const list = iam.Grant.addToPrincipalOrResource({
+    grantee, actions: ['s3:ListBucket'], resource: bucket, resourceArns: [bucket.bucketArn],
+  });
+  for (const statement of [list.principalStatement, list.resourceStatement]) statement?.addCondition('StringLike', { 's3:prefix': [`${prefix}*`] });
+  const folders = [OFFLINE_FOLDER.PARAMETERS, OFFLINE_FOLDER.RESULTS, OFFLINE_FOLDER.UPLOADS, OFFLINE_FOLDER.REQUESTS];
+  acknowledgeResources(bucket, grantee, folders.map((folder) => bucket.arnForObjects(`${prefix}${folder}*`)),
+    'An offline-wrapping operator reads every parameter set and result, and uploads wrapped material, under one key\'s prefix of its parameter bucket, and nowhere else.');
+  return read.combine(write).combine(list);
+}
+
+/**
+ * What offline wrapping cannot do (yet), refused at synth with the reason: a rolling expiration
+ * (a parameter set lives 24 hours, so nothing can be wrapped ahead of a renewal), rotation and
+ * crypto-shred (not built for this mode), and mixing it with secrets in one key's history.
+ */
+export function validateOffline(scope: Construct, settings: KeySettings, materials: KeyMaterial[]): void {
+  const current = materials[materials.length - 1];
+  if (!current.offlineWrapping) {
+    if (materials.some((m) => m.offlineWrapping)) throw constructError(scope, 'previousKeyMaterials cannot hold KeyMaterial.fromOfflineWrapping(): rotation is not supported with offline wrapping.');
+    return;
+  }
+  if (settings.expiration.validity) {
+    throw constructError(scope, 'KeyMaterial.fromOfflineWrapping() cannot use a rolling expiration: each renewal needs a fresh wrap in the HSM '
+      + 'and an import-parameter set lives 24 hours, so nothing can be wrapped ahead. Use KeyMaterialExpiration.at(date) or never().');
+  }
+  if (materials.length > 1) {
+    throw constructError(scope, 'previousKeyMaterials is not supported with KeyMaterial.fromOfflineWrapping(): rotation through the HSM ceremony is not built yet.');
+  }
+  if (settings.shred) {
+    throw constructError(scope, 'shredMaterialOnRemoval is not supported with KeyMaterial.fromOfflineWrapping() yet; delete the material by hand (DeleteImportedKeyMaterial).');
+  }
+}
+
+/**
+ * Acknowledges cdk-nag's AwsSolutions-IAM5 for exactly these object ARNs on `grantee` (when it is a
+ * construct), in the form cdk-nag names them: `<LogicalId>` for a Ref, `<LogicalId.Attr>` for a GetAtt.
+ */
+function acknowledgeResources(scope: Construct, grantee: iam.IGrantable, arns: string[], reason: string): void {
+  if (!Construct.isConstruct(grantee)) return;
+  const stack = Stack.of(scope);
+  const nagForm = (value: unknown): string => {
+    if (typeof value === 'string') return value;
+    const v = value as { Ref?: string; 'Fn::GetAtt'?: string[]; 'Fn::Join'?: [string, unknown[]] };
+    if (v.Ref) return `<${v.Ref}>`;
+    if (v['Fn::GetAtt']) return `<${v['Fn::GetAtt'].join('.')}>`;
+    if (v['Fn::Join']) return v['Fn::Join'][1].map(nagForm).join(v['Fn::Join'][0]);
+    return JSON.stringify(value);
+  };
+  for (const arn of arns) Validations.of(grantee).acknowledge({ id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagForm(stack.resolve(arn))}]`, reason });
+}
