@@ -57,7 +57,7 @@ export abstract class ImportedKeyBase extends Resource implements kms.IKey {
   /**
    * Offline wrapping: the key's bucket and prefix, set by the subclass. @internal
    */
-  protected offlineStore?: OfflineStore;
+  protected _offlineStore?: OfflineStore;
 
   /**
    * Offline wrapping: lets `grantee` run this key's ceremony, with S3 access to the key's prefix
@@ -67,10 +67,10 @@ export abstract class ImportedKeyBase extends Resource implements kms.IKey {
    * @param grantee the operator (a role, user or group)
    */
   public grantOperator(grantee: iam.IGrantable): iam.Grant {
-    if (!this.offlineStore) {
+    if (!this._offlineStore) {
       throw constructError(this, 'grantOperator needs a key whose keyMaterial is KeyMaterial.fromOfflineWrapping(); this key reads its material from a secret.');
     }
-    return grantOperator(this.offlineStore, grantee);
+    return grantOperator(this._offlineStore, grantee);
   }
 
   /**
@@ -78,7 +78,7 @@ export abstract class ImportedKeyBase extends Resource implements kms.IKey {
    * (under the prefix `<region>/<keyId>/`); undefined for a key whose material is in a secret.
    */
   public get parameterBucket(): s3.IBucket | undefined {
-    return this.offlineStore?.bucket;
+    return this._offlineStore?.bucket;
   }
 
   /** A reference to this key, resolving once the material was imported. */

@@ -213,7 +213,7 @@ export class ImportedKmsReplicaKey extends ImportedKeyBase {
     this.keyArn = imported.keyArn;
     this.keyId = imported.keyId;
     this.currentKeyMaterialId = imported.currentKeyMaterialId;
-    this.offlineStore = imported.offline;
+    this._offlineStore = imported.offline;
     this.grants = kms.KeyGrants.fromKey(this);
     if (props.alias) this.addAlias(props.alias);
   }

@@ -17,7 +17,7 @@ describe('what TypeScript cannot stop a JavaScript or Python caller from passing
   test('a key without keyMaterial', () => {
     const stack = newStack();
     expect(() => new ImportedKmsKey(stack, 'Key', {} as ImportedKmsKeyProps)).toThrow(
-      'ImportedKmsKey TestStack/Key: keyMaterial is required and must be a KeyMaterial, e.g. KeyMaterial.fromSecret(secret); got none.');
+      'ImportedKmsKey TestStack/Key: keyMaterial is required and must be a KeyMaterial, e.g. KeyMaterial.fromSecret(secret) or KeyMaterial.fromOfflineWrapping(); got none.');
   });
 
   test('a key without props at all', () => {
@@ -29,7 +29,7 @@ describe('what TypeScript cannot stop a JavaScript or Python caller from passing
     const stack = newStack();
     const previous = [KeyMaterial.fromSecret(materialSecret(stack, 'old')), undefined as unknown as KeyMaterial];
     expect(() => importedKey(stack, 'Key', { previousKeyMaterials: previous })).toThrow(
-      'ImportedKmsKey TestStack/Key: previousKeyMaterials[1] is required and must be a KeyMaterial, e.g. KeyMaterial.fromSecret(secret); got none.');
+      'ImportedKmsKey TestStack/Key: previousKeyMaterials[1] is required and must be a KeyMaterial, e.g. KeyMaterial.fromSecret(secret) or KeyMaterial.fromOfflineWrapping(); got none.');
   });
 
   test('a replica of a primaryKeyArn without keyMaterial', () => {
