@@ -50,7 +50,10 @@ export async function publishParameters(clients: OfflineClients, props: Resolved
   if (!parameters.PublicKey || !parameters.ImportToken || !parameters.ParametersValidTo) {
     throw new ImportError(`KMS returned import parameters for ${keyArn} without a public key, token or ParametersValidTo. Retry the deployment.`);
   }
-  const setPrefix = `${offlinePrefix(keyArn)}${OFFLINE_FOLDER.PARAMETERS}${parameters.ParametersValidTo.toISOString()}/`;
+  // Named by ParametersValidTo (so sets sort by age) and the token's digest: KMS reports whole
+  // seconds, and two sets of one second must not overwrite each other.
+  const tokenDigest = createHash('sha256').update(parameters.ImportToken).digest('hex').slice(0, 16);
+  const setPrefix = `${offlinePrefix(keyArn)}${OFFLINE_FOLDER.PARAMETERS}${parameters.ParametersValidTo.toISOString()}-${tokenDigest}/`;
   const der = Buffer.from(parameters.PublicKey);
   const pem = createPublicKey({ key: der, format: 'der', type: 'spki' }).export({ format: 'pem', type: 'spki' }).toString();
   const files: Record<string, Uint8Array | string> = {

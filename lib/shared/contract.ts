@@ -152,7 +152,7 @@ export const OFFLINE_FOLDER = {
   RESULTS: 'results/',
 } as const;
 
-/** The files of one import-parameter set, under `<prefix>parameters/<ParametersValidTo>/`. */
+/** The files of one import-parameter set, under `<prefix>parameters/<ParametersValidTo>-<token digest>/`. */
 export const PARAMETER_FILE = {
   PUBLIC_KEY_DER: 'wrapping-public-key.der',
   PUBLIC_KEY_PEM: 'wrapping-public-key.pem',

@@ -55,12 +55,15 @@ test('a Create publishes a complete set; openssl wraps under its public key and 
   const validTo = new Date(Date.now() + 30 * 86_400_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
   const result = await publishParameters(clients, propsOf(keyArn, validTo));
   expect(result.imported).toBe(false);
+  // A second set published at once (a re-sent Create) lands beside the first, never over it.
+  await publishParameters(clients, propsOf(keyArn, validTo));
   expect(result.reason).toMatch(/^published the import-parameter set s3:\/\/ceremonies\/eu-west-2\/[0-9a-f-]+\/parameters\/.+, valid until .+; the key waits for the wrapped material$/);
 
   const listed = await clients.s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `${offlinePrefix(keyArn)}${OFFLINE_FOLDER.PARAMETERS}` }));
-  const names = (listed.Contents ?? []).map((o) => o.Key!.split('/').pop()).sort();
-  expect(names).toEqual([PARAMETER_FILE.IMPORT_TOKEN, PARAMETER_FILE.MANIFEST, PARAMETER_FILE.PUBLIC_KEY_DER, PARAMETER_FILE.PUBLIC_KEY_PEM].sort());
   const setPrefix = listed.Contents![0].Key!.slice(0, listed.Contents![0].Key!.lastIndexOf('/') + 1);
+  const names = (listed.Contents ?? []).filter((o) => o.Key!.startsWith(setPrefix)).map((o) => o.Key!.split('/').pop()).sort();
+  expect(names).toEqual([PARAMETER_FILE.IMPORT_TOKEN, PARAMETER_FILE.MANIFEST, PARAMETER_FILE.PUBLIC_KEY_DER, PARAMETER_FILE.PUBLIC_KEY_PEM].sort());
+  expect(listed.Contents).toHaveLength(8);
   const manifest = JSON.parse((await read(`${setPrefix}${PARAMETER_FILE.MANIFEST}`)).toString()) as ParameterManifest;
   expect(manifest).toMatchObject({
     keyArn, region: EMULATOR_REGION, keySpec: 'SYMMETRIC_DEFAULT', wrappingAlgorithm: 'RSAES_OAEP_SHA_256', wrappingKeySpec: 'RSA_2048',
@@ -103,10 +106,12 @@ test('a Create publishes a complete set; openssl wraps under its public key and 
   const again = await publishParameters(clients, propsOf(keyArn, validTo));
   expect(again.reason).toBe('the key already holds material with the requested expiration; no parameter set was needed');
   // An expiration change needs a fresh wrap: a new set, for a re-import of the same material.
+  // (Within the same second as the first: KMS reports ParametersValidTo in whole seconds, and sets must not collide.)
   const moved = await publishParameters(clients, propsOf(keyArn));
   expect(moved.reason).toMatch(/^published the import-parameter set/);
+  expect(moved.reason).not.toContain(setPrefix);
   const sets = await clients.s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `${offlinePrefix(keyArn)}${OFFLINE_FOLDER.PARAMETERS}`, Delimiter: '/' }));
-  expect(sets.CommonPrefixes).toHaveLength(2);
+  expect(sets.CommonPrefixes).toHaveLength(3);
 }, 60_000);
 
 test('a set cannot be written: the deploy fails with one sentence naming the bucket', async () => {
