@@ -99,6 +99,16 @@ export interface ImportedKmsKeyProps {
   readonly shredMaterialOnRemoval?: boolean;
 
   /**
+   * With `shredMaterialOnRemoval`: how long the key must have gone unused before its material is
+   * shredded. The Delete first asks KMS when the key was last used (GetKeyLastUsage) and, if that was
+   * within this window, fails with a sentence and leaves the material in place (see README,
+   * "Crypto-shred"). `Duration.seconds(0)` shreds without asking.
+   *
+   * @default Duration.days(7)
+   */
+  readonly shredIfUnusedFor?: Duration;
+
+  /**
    * How long a key waits in PendingDeletion before KMS deletes it (7 to 30 days), when the
    * removal policy destroys it.
    *

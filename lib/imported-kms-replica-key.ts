@@ -109,6 +109,16 @@ export interface ImportedKmsReplicaKeyProps {
   readonly shredMaterialOnRemoval?: boolean;
 
   /**
+   * With `shredMaterialOnRemoval`: how long the key must have gone unused before its material is
+   * shredded. The Delete first asks KMS when the key was last used (GetKeyLastUsage) and, if that was
+   * within this window, fails with a sentence and leaves the material in place (see README,
+   * "Crypto-shred"). `Duration.seconds(0)` shreds without asking.
+   *
+   * @default Duration.days(7)
+   */
+  readonly shredIfUnusedFor?: Duration;
+
+  /**
    * How long the replica waits in PendingDeletion before KMS deletes it (7 to 30 days).
    *
    * @default Duration.days(30)
@@ -185,6 +195,7 @@ export class ImportedKmsReplicaKey extends ImportedKeyBase {
       expiration: props.expiration ?? primary?.expiration,
       removalPolicy: props.removalPolicy,
       shredMaterialOnRemoval: props.shredMaterialOnRemoval,
+      shredIfUnusedFor: props.shredIfUnusedFor,
     });
     this.expiration = settings.expiration;
     this.shredMaterialOnRemoval = settings.shred;

@@ -11,6 +11,7 @@ import { lockDownMaterial } from './material-lockdown';
 import { KeyMaterial, KeyMaterialEncoding } from '../key-material';
 import { DEFAULT_KEY_SPEC } from '../shared/limits';
 import { ATTRIBUTE, IMPORT_RESOURCE_TYPE, MaterialSource, withoutDefaults } from '../shared/contract';
+import { DEFAULT_SHRED_IF_UNUSED_FOR_SECONDS } from '../shared/limits';
 
 /** Which key gets which materials: the rest of the import is in the key's settings. */
 export interface ImportTarget {
@@ -51,6 +52,7 @@ export function importMaterial(scope: Construct, settings: KeySettings, target: 
     expirationModel: validTo || validity ? 'KEY_MATERIAL_EXPIRES' : 'KEY_MATERIAL_DOES_NOT_EXPIRE',
     latestValidTo: validTo,
     shred: settings.shred,
+    shredChecksUsage: settings.shred && settings.shredIfUnusedFor !== '0',
     rotate: previous.length > 0 && (target.replica ? 'replica' : true),
     // The adoption proof of a symmetric key (or one whose spec is known only at deploy time) lists its materials.
     list: !target.keyPolicy && (String(settings.keySpec) === DEFAULT_KEY_SPEC || Token.isUnresolved(settings.keySpec)),
@@ -75,6 +77,8 @@ export function importMaterial(scope: Construct, settings: KeySettings, target: 
     WrappingKeySpec: settings.wrappingKeySpec,
     WrappingAlgorithm: settings.wrappingAlgorithm,
     ShredOnDelete: settings.shred ? 'true' : undefined,
+    // The default window stays out of the template; the handler applies it to a shred without one.
+    ShredIfUnusedFor: settings.shredIfUnusedFor === String(DEFAULT_SHRED_IF_UNUSED_FOR_SECONDS) ? undefined : settings.shredIfUnusedFor,
     Replica: target.replica ? 'true' : undefined,
     PrimaryKeyArn: target.replica && previous.length > 0 ? target.primaryKeyArn : undefined,
     Adopt: target.keyPolicy ? undefined : 'true',
