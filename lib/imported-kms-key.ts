@@ -5,6 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { ImportedKeyBase } from './imported-key-base';
 import { KeyMaterial } from './key-material';
+import { KeyMaterialLock } from './key-material-lock';
 import { KeyMaterialExpiration } from './key-material-expiration';
 import { keySettings, requireDestroy, requireMaterial } from './private/key-construction';
 import { importMaterial } from './private/material-import';
@@ -107,6 +108,17 @@ export interface ImportedKmsKeyProps {
    * @default Duration.days(7)
    */
   readonly shredIfUnusedFor?: Duration;
+
+  /**
+   * Lock the key's material: key-policy Deny statements so that only the import handler (and the
+   * break-glass principals) may call GetParametersForImport, ImportKeyMaterial,
+   * DeleteImportedKeyMaterial and RotateKeyOnDemand on the key, and only the root user, the stack's
+   * CloudFormation execution role and the named administrators may change the key policy. See
+   * README, "Key material lock".
+   *
+   * @default - no lock: whoever the account's policies allow may change the key's material
+   */
+  readonly materialLock?: KeyMaterialLock;
 
   /**
    * How long a key waits in PendingDeletion before KMS deletes it (7 to 30 days), when the
@@ -234,7 +246,9 @@ export class ImportedKmsKey extends ImportedKeyBase {
       reason: 'KMS cannot rotate imported key material automatically (EnableKeyRotation is refused for Origin EXTERNAL); rotate by importing new material on demand.',
     });
 
-    const imported = importMaterial(this, settings, { keyArn: this.key.keyArn, keyPolicy: this.key, materials, handlerRuntime: props.handlerRuntime });
+    const imported = importMaterial(this, settings, {
+      keyArn: this.key.keyArn, keyPolicy: this.key, keyResource: this.key.node.defaultChild as kms.CfnKey, materialLock: props.materialLock, materials, handlerRuntime: props.handlerRuntime,
+    });
     this.keyArn = imported.keyArn;
     this.keyId = imported.keyId;
     this.currentKeyMaterialId = imported.currentKeyMaterialId;

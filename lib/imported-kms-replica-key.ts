@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { ImportedKeyBase } from './imported-key-base';
 import { ImportedKmsKey } from './imported-kms-key';
 import { KeyMaterial } from './key-material';
+import { KeyMaterialLock } from './key-material-lock';
 import { KeyMaterialExpiration } from './key-material-expiration';
 import { constructError } from './private/construct-error';
 import { keySettings, requireDestroy, requireMaterial } from './private/key-construction';
@@ -119,6 +120,17 @@ export interface ImportedKmsReplicaKeyProps {
   readonly shredIfUnusedFor?: Duration;
 
   /**
+   * Lock the key's material: key-policy Deny statements so that only the import handler (and the
+   * break-glass principals) may call GetParametersForImport, ImportKeyMaterial,
+   * DeleteImportedKeyMaterial and RotateKeyOnDemand on the key, and only the root user, the stack's
+   * CloudFormation execution role and the named administrators may change the key policy. See
+   * README, "Key material lock".
+   *
+   * @default - no lock: whoever the account's policies allow may change the key's material
+   */
+  readonly materialLock?: KeyMaterialLock;
+
+  /**
    * How long the replica waits in PendingDeletion before KMS deletes it (7 to 30 days).
    *
    * @default Duration.days(30)
@@ -216,7 +228,7 @@ export class ImportedKmsReplicaKey extends ImportedKeyBase {
     this.replica.applyRemovalPolicy(settings.removalPolicy);
 
     const imported = importMaterial(this, settings, {
-      keyArn: this.replica.attrArn, keyPolicy: this, materials, replica: true, handlerRuntime: props.handlerRuntime,
+      keyArn: this.replica.attrArn, keyPolicy: this, keyResource: this.replica, materialLock: props.materialLock, materials, replica: true, handlerRuntime: props.handlerRuntime,
       primaryKeyArn: primary?.keyArn ?? props.primaryKeyArn!,
     });
     this.keyArn = imported.keyArn;

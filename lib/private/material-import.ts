@@ -7,11 +7,12 @@ import { secondsOf, secondsProperty } from './expiration-rules';
 import { ImportProvider } from './import-provider';
 import { ImportGuardrails, KeyPolicyHolder } from './handler-permissions';
 import type { KeySettings } from './key-construction';
+import { lockKeyMaterial } from './key-lock';
 import { lockDownMaterial } from './material-lockdown';
+import type { KeyMaterialLock } from '../key-material-lock';
 import { KeyMaterial, KeyMaterialEncoding } from '../key-material';
-import { DEFAULT_KEY_SPEC } from '../shared/limits';
+import { DEFAULT_KEY_SPEC, DEFAULT_SHRED_IF_UNUSED_FOR_SECONDS } from '../shared/limits';
 import { ATTRIBUTE, IMPORT_RESOURCE_TYPE, MaterialSource, withoutDefaults } from '../shared/contract';
-import { DEFAULT_SHRED_IF_UNUSED_FOR_SECONDS } from '../shared/limits';
 
 /** Which key gets which materials: the rest of the import is in the key's settings. */
 export interface ImportTarget {
@@ -21,6 +22,9 @@ export interface ImportTarget {
   readonly keyPolicy?: KeyPolicyHolder;
   /** Adoption (a key this stack did not create): the key usage it must have. */
   readonly adoptedKeyUsage?: string;
+  /** The key's L1 (its whole key policy, for the lock's size check), and the lock on the key's material, if any. */
+  readonly keyResource?: { readonly keyPolicy: unknown };
+  readonly materialLock?: KeyMaterialLock;
   /** Every material, oldest first, the current one last. */
   readonly materials: KeyMaterial[];
   /** A multi-Region replica: it takes the primary's material as EXISTING_KEY_MATERIAL. */
@@ -59,6 +63,8 @@ export function importMaterial(scope: Construct, settings: KeySettings, target: 
   };
   const secretAccess = target.keyPolicy ? provider.permissions.serve(target.keyPolicy, materials, guardrails)
     : grantOnIdentity(scope, provider, target.keyArn, materials, guardrails);
+  // Only a key this stack creates has a key policy to lock (an adopted key offers no materialLock).
+  if (target.materialLock && target.keyPolicy) lockKeyMaterial(scope, target.keyPolicy, target.keyResource, target.materialLock, provider.role);
   const locked = new Set<secretsmanager.ISecret>();
   for (const material of materials) {
     if (!material.lockdown || locked.has(material.secret)) continue;

@@ -21,6 +21,9 @@ export const MAX_ON_DEMAND_ROTATIONS = 25;
  */
 export const DEFAULT_SHRED_IF_UNUSED_FOR_SECONDS = 7 * 86_400;
 
+/** KMS's limit on a key policy document, in characters (32 KB). */
+export const KMS_KEY_POLICY_MAX_LENGTH = 32_768;
+
 /** A rolling expiration's shortest renewal interval, and the one it gets when none is chosen. */
 export const MIN_RENEWAL_INTERVAL_SECONDS = 3600;
 export const DEFAULT_RENEWAL_INTERVAL_SECONDS = 86_400;
