@@ -194,6 +194,8 @@ export class ImportedKmsKey extends ImportedKeyBase {
   public readonly currentKeyMaterialId: string;
   /** Grant methods for this key. */
   public readonly grants: kms.KeyGrants;
+  /** The role of the import handler (the stack's provider): its calls on the key are the expected ones. */
+  public readonly importHandlerRole: iam.IRole;
   /** When the key's imported material expires. */
   public readonly expiration: KeyMaterialExpiration;
   /** Where the current material comes from. */
@@ -252,6 +254,7 @@ export class ImportedKmsKey extends ImportedKeyBase {
     this.keyArn = imported.keyArn;
     this.keyId = imported.keyId;
     this.currentKeyMaterialId = imported.currentKeyMaterialId;
+    this.importHandlerRole = imported.handlerRole;
     this.grants = kms.KeyGrants.fromKey(this);
     if (props.alias) this.addAlias(props.alias);
   }

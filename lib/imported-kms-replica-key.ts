@@ -174,6 +174,8 @@ export class ImportedKmsReplicaKey extends ImportedKeyBase {
   public readonly currentKeyMaterialId: string;
   /** Grant methods for this replica. */
   public readonly grants: kms.KeyGrants;
+  /** The role of the import handler (the stack's provider): its calls on the key are the expected ones. */
+  public readonly importHandlerRole: iam.IRole;
   /** When the replica's imported material expires. */
   public readonly expiration: KeyMaterialExpiration;
   /** The underlying AWS::KMS::ReplicaKey. Its ARN resolves before the import: use `keyArn`. */
@@ -234,6 +236,7 @@ export class ImportedKmsReplicaKey extends ImportedKeyBase {
     this.keyArn = imported.keyArn;
     this.keyId = imported.keyId;
     this.currentKeyMaterialId = imported.currentKeyMaterialId;
+    this.importHandlerRole = imported.handlerRole;
     this.grants = kms.KeyGrants.fromKey(this);
     if (props.alias) this.addAlias(props.alias);
   }

@@ -39,6 +39,8 @@ export interface MaterialImport {
   readonly keyArn: string;
   readonly keyId: string;
   readonly currentKeyMaterialId: string;
+  /** The import handler's role. */
+  readonly handlerRole: iam.IRole;
 }
 
 /**
@@ -115,6 +117,7 @@ export function importMaterial(scope: Construct, settings: KeySettings, target: 
     keyArn,
     keyId: importResource.getAttString(ATTRIBUTE.KEY_ID),
     currentKeyMaterialId: importResource.getAttString(ATTRIBUTE.KEY_MATERIAL_ID),
+    handlerRole: provider.role,
   };
 }
 
