@@ -12,11 +12,14 @@ export interface CliRun {
   readonly seconds: number;
 }
 
-/** Runs the project's pinned CDK CLI (`npx cdk ...`) with `env` (the engine's endpoint and dummy credentials). */
+/** The CLI `npx cdk` runs in this repository: the aws-cdk package.json pins (2.1148.x). */
+export const CDK_BIN = resolve(REPO_ROOT, 'node_modules', 'aws-cdk', 'bin', 'cdk');
+
+/** Runs the project's pinned CDK CLI (what `npx cdk ...` runs, from any folder) with `env` (the engine's endpoint and dummy credentials). */
 export async function runCdk(args: string[], env: Record<string, string>, cwd = REPO_ROOT): Promise<CliRun> {
   const started = Date.now();
   return new Promise((ok, fail) => {
-    const child = spawn('npx', ['--no-install', 'cdk', ...args], {
+    const child = spawn(process.execPath, [CDK_BIN, ...args], {
       cwd,
       env: { ...process.env, ...env, CDK_DISABLE_VERSION_CHECK: '1', CDK_DISABLE_CLI_TELEMETRY: 'true', FORCE_COLOR: '0', CI: 'true' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -52,5 +55,5 @@ export async function stackEvents(cfn: CloudFormationClient, stackName: string):
     events.push(...page.StackEvents ?? []);
     NextToken = page.NextToken;
   } while (NextToken);
-  return events.sort((a, b) => (a.Timestamp?.getTime() ?? 0) - (b.Timestamp?.getTime() ?? 0));
+  return events.reverse(); // DescribeStackEvents lists the newest first; timestamps tie within a second
 }

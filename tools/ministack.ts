@@ -85,6 +85,8 @@ export async function startMiniStack(region = EMULATOR_REGION): Promise<MiniStac
       ...process.env,
       BIND_HOST: '127.0.0.1', GATEWAY_PORT: String(port), MINISTACK_HOST: '127.0.0.1', IOT_MTLS_ENABLED: '0', SFTP_ENABLED: '0',
       STATE_DIR: stateDir, TMPDIR: tmpDir, PERSIST_STATE: '0', LAMBDA_EXECUTOR: 'local', MINISTACK_REGION: region,
+      // Its in-memory CloudTrail: the tests count the KMS calls the handler made (LookupEvents).
+      CLOUDTRAIL_RECORDING: '1',
     },
   });
   let output = '';
