@@ -86,7 +86,7 @@ export async function startMiniStack(region = EMULATOR_REGION): Promise<MiniStac
       BIND_HOST: '127.0.0.1', GATEWAY_PORT: String(port), MINISTACK_HOST: '127.0.0.1', IOT_MTLS_ENABLED: '0', SFTP_ENABLED: '0',
       STATE_DIR: stateDir, TMPDIR: tmpDir, PERSIST_STATE: '0', LAMBDA_EXECUTOR: 'local', MINISTACK_REGION: region,
       // Its in-memory CloudTrail: the tests count the KMS calls the handler made (LookupEvents).
-      CLOUDTRAIL_RECORDING: '1',
+      CLOUDTRAIL_RECORDING: '1', CLOUDTRAIL_MAX_EVENTS: '1000000',
     },
   });
   let output = '';
@@ -126,6 +126,46 @@ export async function startMiniStack(region = EMULATOR_REGION): Promise<MiniStac
     },
     stop,
   };
+}
+
+/** One call the engine's in-memory CloudTrail recorded (CLOUDTRAIL_RECORDING=1). */
+export interface RecordedCall {
+  readonly eventSource: string;
+  readonly eventName: string;
+  readonly requestParameters?: { KeyId?: string; SecretId?: string };
+}
+
+/**
+ * The calls MiniStack recorded, newest first, optionally only those named `eventName` or from one
+ * `eventSource`: LookupEvents over plain JSON (the engine checks no signature; the SDK's CloudTrail
+ * client is not a dependency). It returns at most 50 events and no NextToken, so this pages by
+ * EndTime (inclusive, fractional seconds), dropping repeats by EventId.
+ */
+export async function recordedCalls(engine: MiniStack, eventName?: string, eventSource?: string): Promise<RecordedCall[]> {
+  const day = new Date().toISOString().slice(0, 10).replace(/-/g, '');
+  const attributes = [
+    ...(eventName ? [{ AttributeKey: 'EventName', AttributeValue: eventName }] : []),
+    ...(eventSource ? [{ AttributeKey: 'EventSource', AttributeValue: eventSource }] : []),
+  ];
+  const seen = new Map<string, RecordedCall>();
+  let endTime: number | undefined;
+  for (;;) {
+    const response = await fetch(engine.endpoint, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/x-amz-json-1.1',
+        'X-Amz-Target': 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents',
+        'Authorization': `AWS4-HMAC-SHA256 Credential=ministack/${day}/${engine.env.AWS_REGION}/cloudtrail/aws4_request, SignedHeaders=host, Signature=0`,
+      },
+      body: JSON.stringify({ LookupAttributes: attributes, MaxResults: 50, ...(endTime === undefined ? {} : { EndTime: endTime }) }),
+    });
+    const { Events = [] } = await response.json() as { Events?: { EventId: string; EventTime: number; CloudTrailEvent: string }[] };
+    const fresh = Events.filter((e) => !seen.has(e.EventId));
+    for (const e of fresh) seen.set(e.EventId, JSON.parse(e.CloudTrailEvent) as RecordedCall);
+    if (Events.length < 50 || fresh.length === 0) break;
+    endTime = Math.min(...Events.map((e) => Number(e.EventTime)));
+  }
+  return [...seen.values()];
 }
 
 /** True when every listener binds a loopback address (127.0.0.0/8 or [::1]), none 0.0.0.0, [::] or *. */

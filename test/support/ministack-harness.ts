@@ -9,7 +9,7 @@ import { CloudWatchLogsClient, DescribeLogGroupsCommand, FilterLogEventsCommand 
 import { DecryptCommand, DescribeKeyCommand, EncryptCommand, GenerateMacCommand, KMSClient, KeyMetadata } from '@aws-sdk/client-kms';
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CliRun, describeStack, runCdk, stackEvents } from '../../tools/cdk-cli';
-import { MiniStack, startMiniStack } from '../../tools/ministack';
+import { MiniStack, recordedCalls, startMiniStack } from '../../tools/ministack';
 
 export class MiniStackHarness {
   public readonly materials: Buffer[] = [];
@@ -92,23 +92,9 @@ export class MiniStackHarness {
     return { engine: Buffer.from(Mac!), local: createHmac('sha256', material).update(message).digest() };
   }
 
-  /**
-   * The KMS calls named `eventName` the engine recorded (its in-memory CloudTrail, LookupEvents over
-   * plain JSON: the SDK's CloudTrail client is not a dependency), with their key ids.
-   */
+  /** The key ids of the KMS calls named `eventName` the engine's CloudTrail recorded. */
   public async kmsCalls(eventName: string): Promise<string[]> {
-    const day = new Date().toISOString().slice(0, 10).replace(/-/g, '');
-    const response = await fetch(this.engine.endpoint, {
-      method: 'POST',
-      headers: {
-        'Content-Type': 'application/x-amz-json-1.1',
-        'X-Amz-Target': 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents',
-        'Authorization': `AWS4-HMAC-SHA256 Credential=ministack/${day}/${this.engine.env.AWS_REGION}/cloudtrail/aws4_request, SignedHeaders=host, Signature=0`,
-      },
-      body: JSON.stringify({ LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: eventName }], MaxResults: 1000 }),
-    });
-    const { Events } = await response.json() as { Events?: { CloudTrailEvent: string }[] };
-    return (Events ?? []).map((e) => String((JSON.parse(e.CloudTrailEvent) as { requestParameters?: { KeyId?: string } }).requestParameters?.KeyId ?? ''));
+    return (await recordedCalls(this.engine, eventName)).map((call) => call.requestParameters?.KeyId ?? '');
   }
 
   /** Every event's status reason, the outputs, the CLI output, every log group's events and every log the engine wrote. */
