@@ -97,9 +97,9 @@ export class MiniStackHarness {
     return (await recordedCalls(this.engine, eventName)).map((call) => call.requestParameters?.KeyId ?? '');
   }
 
-  /** Every event's status reason, the outputs, the CLI output, every log group's events and every log the engine wrote. */
+  /** Every stack event and output, the CLI output, every log group's events, the engine's CloudTrail and every log it wrote. */
   public async everythingWritten(stackNames: string[]): Promise<string> {
-    const parts = [...this.cliOutput, this.engine.logs()];
+    const parts = [...this.cliOutput, this.engine.logs(), JSON.stringify(await recordedCalls(this.engine))];
     for (const name of stackNames) {
       parts.push(JSON.stringify(await stackEvents(this.cfn, name).catch(() => [])));
       parts.push(JSON.stringify((await describeStack(this.cfn, name).catch(() => undefined))?.Outputs ?? []));
