@@ -37,6 +37,9 @@ export class ExampleStack extends Stack {
       description: 'Session tokens key (BYOK, renewed daily, lapses within 30 days if renewals stop)',
     });
     this.sessionKey.addMaterialExpirationAlarm('SessionKeyExpiryAlarm');
+    // Out-of-band changes: anyone but the import handler importing, deleting, rotating, disabling or
+    // scheduling the deletion of the payments key's material (needs a CloudTrail trail with management events).
+    this.key.addKeyMaterialChangeAlarm('PaymentsKeyMaterialChangeAlarm');
 
     const role = new iam.Role(this, 'PaymentsRole', {
       assumedBy: new iam.AccountRootPrincipal(),

@@ -6,6 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { KeyMaterialExpiration } from './key-material-expiration';
 import { constructError } from './private/construct-error';
+import { keyMaterialChangePattern } from './private/material-change-pattern';
 import { secondsOf } from './private/expiration-rules';
 import { grantOperator, OfflineStore } from './private/offline-wrapping';
 import { RENEWALS_PER_VALIDITY } from './shared/limits';
@@ -34,6 +35,23 @@ export interface MaterialExpirationAlarmOptions {
   readonly alarmDescription?: string;
 }
 
+/** Options of `addKeyMaterialChangeAlarm`. */
+export interface KeyMaterialChangeAlarmOptions {
+  /**
+   * Name of the alarm.
+   *
+   * @default - a name CloudFormation generates
+   */
+  readonly alarmName?: string;
+
+  /**
+   * Description of the alarm.
+   *
+   * @default - what happened and what to check
+   */
+  readonly alarmDescription?: string;
+}
+
 /**
  * What ImportedKmsKey, ImportedKmsReplicaKey and ImportedKeyMaterial share: a KMS key whose imported material a
  * custom resource keeps in place, usable as a `kms.IKey` once the import succeeded, with grants,
@@ -51,6 +69,8 @@ export abstract class ImportedKeyBase extends Resource implements kms.IKey {
   public abstract readonly currentKeyMaterialId: string;
   /** Grant methods for this key. */
   public abstract readonly grants: kms.KeyGrants;
+  /** The role of the import handler (the stack's provider): its calls on the key are the expected ones. */
+  public abstract readonly importHandlerRole: iam.IRole;
   /** When the key's imported material expires. */
   public abstract readonly expiration: KeyMaterialExpiration;
 
@@ -200,6 +220,48 @@ export abstract class ImportedKeyBase extends Resource implements kms.IKey {
     rule.addEventPattern({ source: ['aws.kms'], detailType: ['KMS Imported Key Material Expiration'], resources: [this.keyArn] });
     rule.addTarget(options.target);
     return rule;
+  }
+
+  /**
+   * A rule that matches CloudTrail's record of a call that changes or could change this key's
+   * material or availability (ImportKeyMaterial, DeleteImportedKeyMaterial, GetParametersForImport,
+   * RotateKeyOnDemand, DisableKey, ScheduleKeyDeletion) by any principal other than the import
+   * handler's role. Needs a CloudTrail trail with management events in this Region (read events too,
+   * for GetParametersForImport). See README, "Out-of-band changes".
+   *
+   * @param id the construct id of the rule, under this key
+   * @param options the rule's target, name, description and event pattern additions
+   */
+  public onKeyMaterialChange(id: string, options: events.OnEventOptions = {}): events.Rule {
+    const rule = new events.Rule(this, id, options);
+    rule.addEventPattern(keyMaterialChangePattern(this.keyArn, this.importHandlerRole.roleArn));
+    rule.addTarget(options.target);
+    return rule;
+  }
+
+  /**
+   * An alarm that goes off when `onKeyMaterialChange`'s rule matched in the last 5 minutes (its
+   * AWS/Events TriggeredRules metric), and the rule behind it. Add actions to the alarm, e.g.
+   * `alarm.addAlarmAction(new SnsAction(topic))`.
+   *
+   * @param id the construct id of the alarm, under this key (the rule gets `${id}Rule`)
+   * @param options name and description of the alarm
+   */
+  public addKeyMaterialChangeAlarm(id: string, options: KeyMaterialChangeAlarmOptions = {}): cloudwatch.Alarm {
+    const rule = this.onKeyMaterialChange(`${id}Rule`);
+    return new cloudwatch.Alarm(this, id, {
+      metric: new cloudwatch.Metric({
+        namespace: 'AWS/Events', metricName: 'TriggeredRules', dimensionsMap: { RuleName: rule.ruleName },
+        statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5),
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmName: options.alarmName,
+      alarmDescription: options.alarmDescription ?? `Someone other than the import handler changed, fetched import parameters for, disabled or scheduled `
+        + `the deletion of KMS key ${this.node.path}. Find the call in CloudTrail (the rule's matched event) and check it was intended.`,
+    });
   }
 
   /** 30 days for a fixed expiration; three renewal intervals for a rolling one. */

@@ -121,6 +121,8 @@ export class ImportedKeyMaterial extends ImportedKeyBase {
   public readonly currentKeyMaterialId: string;
   /** Grant methods for this key (on the grantee's identity side: the key policy is not this stack's). */
   public readonly grants: kms.KeyGrants;
+  /** The role of the import handler (the stack's provider): its calls on the key are the expected ones. */
+  public readonly importHandlerRole: iam.IRole;
   /** When the key's imported material expires. */
   public readonly expiration: KeyMaterialExpiration;
   /** Where the current material comes from. */
@@ -153,6 +155,7 @@ export class ImportedKeyMaterial extends ImportedKeyBase {
     this.keyArn = imported.keyArn;
     this.keyId = imported.keyId;
     this.currentKeyMaterialId = imported.currentKeyMaterialId;
+    this.importHandlerRole = imported.handlerRole;
     this.grants = kms.KeyGrants.fromKey(this);
   }
 

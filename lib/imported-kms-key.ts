@@ -5,6 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { ImportedKeyBase } from './imported-key-base';
 import { KeyMaterial } from './key-material';
+import { KeyMaterialLock } from './key-material-lock';
 import { KeyMaterialExpiration } from './key-material-expiration';
 import { keySettings, requireDestroy, requireMaterial } from './private/key-construction';
 import { importMaterial } from './private/material-import';
@@ -100,6 +101,27 @@ export interface ImportedKmsKeyProps {
   readonly shredMaterialOnRemoval?: boolean;
 
   /**
+   * With `shredMaterialOnRemoval`: how long the key must have gone unused before its material is
+   * shredded. The Delete first asks KMS when the key was last used (GetKeyLastUsage) and, if that was
+   * within this window, fails with a sentence and leaves the material in place (see README,
+   * "Crypto-shred"). `Duration.seconds(0)` shreds without asking.
+   *
+   * @default Duration.days(7)
+   */
+  readonly shredIfUnusedFor?: Duration;
+
+  /**
+   * Lock the key's material: key-policy Deny statements so that only the import handler (and the
+   * break-glass principals) may call GetParametersForImport, ImportKeyMaterial,
+   * DeleteImportedKeyMaterial and RotateKeyOnDemand on the key, and only the root user, the stack's
+   * CloudFormation execution role and the named administrators may change the key policy. See
+   * README, "Key material lock".
+   *
+   * @default - no lock: whoever the account's policies allow may change the key's material
+   */
+  readonly materialLock?: KeyMaterialLock;
+
+  /**
    * How long a key waits in PendingDeletion before KMS deletes it (7 to 30 days), when the
    * removal policy destroys it.
    *
@@ -173,6 +195,8 @@ export class ImportedKmsKey extends ImportedKeyBase {
   public readonly currentKeyMaterialId: string;
   /** Grant methods for this key. */
   public readonly grants: kms.KeyGrants;
+  /** The role of the import handler (the stack's provider): its calls on the key are the expected ones. */
+  public readonly importHandlerRole: iam.IRole;
   /** When the key's imported material expires. */
   public readonly expiration: KeyMaterialExpiration;
   /** Where the current material comes from. */
@@ -226,10 +250,14 @@ export class ImportedKmsKey extends ImportedKeyBase {
       reason: 'KMS cannot rotate imported key material automatically (EnableKeyRotation is refused for Origin EXTERNAL); rotate by importing new material on demand.',
     });
 
-    const imported = importMaterial(this, settings, { keyArn: this.key.keyArn, keyId: this.key.keyId, keyPolicy: this.key, materials, handlerRuntime: props.handlerRuntime });
+    const imported = importMaterial(this, settings, {
+      keyArn: this.key.keyArn, keyId: this.key.keyId, keyPolicy: this.key, keyResource: this.key.node.defaultChild as kms.CfnKey,
+      materialLock: props.materialLock, materials, handlerRuntime: props.handlerRuntime,
+    });
     this.keyArn = imported.keyArn;
     this.keyId = imported.keyId;
     this.currentKeyMaterialId = imported.currentKeyMaterialId;
+    this.importHandlerRole = imported.handlerRole;
     this._offlineStore = imported.offline;
     this.grants = kms.KeyGrants.fromKey(this);
     if (props.alias) this.addAlias(props.alias);

@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { ImportedKeyBase } from './imported-key-base';
 import { ImportedKmsKey } from './imported-kms-key';
 import { KeyMaterial } from './key-material';
+import { KeyMaterialLock } from './key-material-lock';
 import { KeyMaterialExpiration } from './key-material-expiration';
 import { constructError } from './private/construct-error';
 import { keySettings, requireDestroy, requireMaterial } from './private/key-construction';
@@ -110,6 +111,27 @@ export interface ImportedKmsReplicaKeyProps {
   readonly shredMaterialOnRemoval?: boolean;
 
   /**
+   * With `shredMaterialOnRemoval`: how long the key must have gone unused before its material is
+   * shredded. The Delete first asks KMS when the key was last used (GetKeyLastUsage) and, if that was
+   * within this window, fails with a sentence and leaves the material in place (see README,
+   * "Crypto-shred"). `Duration.seconds(0)` shreds without asking.
+   *
+   * @default Duration.days(7)
+   */
+  readonly shredIfUnusedFor?: Duration;
+
+  /**
+   * Lock the key's material: key-policy Deny statements so that only the import handler (and the
+   * break-glass principals) may call GetParametersForImport, ImportKeyMaterial,
+   * DeleteImportedKeyMaterial and RotateKeyOnDemand on the key, and only the root user, the stack's
+   * CloudFormation execution role and the named administrators may change the key policy. See
+   * README, "Key material lock".
+   *
+   * @default - no lock: whoever the account's policies allow may change the key's material
+   */
+  readonly materialLock?: KeyMaterialLock;
+
+  /**
    * How long the replica waits in PendingDeletion before KMS deletes it (7 to 30 days).
    *
    * @default Duration.days(30)
@@ -153,6 +175,8 @@ export class ImportedKmsReplicaKey extends ImportedKeyBase {
   public readonly currentKeyMaterialId: string;
   /** Grant methods for this replica. */
   public readonly grants: kms.KeyGrants;
+  /** The role of the import handler (the stack's provider): its calls on the key are the expected ones. */
+  public readonly importHandlerRole: iam.IRole;
   /** When the replica's imported material expires. */
   public readonly expiration: KeyMaterialExpiration;
   /** The underlying AWS::KMS::ReplicaKey. Its ARN resolves before the import: use `keyArn`. */
@@ -186,6 +210,7 @@ export class ImportedKmsReplicaKey extends ImportedKeyBase {
       expiration: props.expiration ?? primary?.expiration,
       removalPolicy: props.removalPolicy,
       shredMaterialOnRemoval: props.shredMaterialOnRemoval,
+      shredIfUnusedFor: props.shredIfUnusedFor,
     });
     this.expiration = settings.expiration;
     this.shredMaterialOnRemoval = settings.shred;
@@ -207,12 +232,14 @@ export class ImportedKmsReplicaKey extends ImportedKeyBase {
     this.replica.applyRemovalPolicy(settings.removalPolicy);
 
     const imported = importMaterial(this, settings, {
-      keyArn: this.replica.attrArn, keyId: this.replica.attrKeyId, keyPolicy: this, materials, replica: true, handlerRuntime: props.handlerRuntime,
+      keyArn: this.replica.attrArn, keyId: this.replica.attrKeyId, keyPolicy: this, keyResource: this.replica, materialLock: props.materialLock,
+      materials, replica: true, handlerRuntime: props.handlerRuntime,
       primaryKeyArn: primary?.keyArn ?? props.primaryKeyArn!,
     });
     this.keyArn = imported.keyArn;
     this.keyId = imported.keyId;
     this.currentKeyMaterialId = imported.currentKeyMaterialId;
+    this.importHandlerRole = imported.handlerRole;
     this._offlineStore = imported.offline;
     this.grants = kms.KeyGrants.fromKey(this);
     if (props.alias) this.addAlias(props.alias);

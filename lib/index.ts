@@ -5,3 +5,4 @@ export * from './key-material-expiration';
 export * from './wrapping';
 export * from './imported-kms-replica-key';
 export * from './imported-key-material';
+export * from './key-material-lock';

@@ -3,6 +3,7 @@
 #   local-kms (Go module proxy, pinned pseudo-version; the main package is the module root)
 #   moto[server] (Secrets Manager) and cfn-lint (PyPI, pinned) in a Python virtualenv
 #   localstack-core (PyPI, pinned, with scripts/localstack-constraints.txt) in a Python 3.13 virtualenv
+#   ministack (PyPI, pinned, with cryptography and scripts/ministack-constraints.txt) in its own virtualenv
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -48,4 +49,17 @@ if [ ! -x "$dir/localstack/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "
     "localstack-core[base-runtime]==$LOCALSTACK_VERSION" service-identity
   echo "$want" > "$stamp"
 fi
-echo "emulators ready in $dir: local-kms $LOCAL_KMS_VERSION, moto $MOTO_VERSION, cfn-lint $CFN_LINT_VERSION, localstack-core $LOCALSTACK_VERSION"
+# MiniStack (CloudFormation with Lambda-backed custom resources run as local processes, test/deploy).
+# cryptography is one of its optional extras; its KMS needs it for GetParametersForImport.
+MINISTACK_VERSION=1.5.33
+stamp="$dir/ministack/versions"
+want="ministack==$MINISTACK_VERSION cryptography $(grep -v '^#' scripts/ministack-constraints.txt | tr '\n' ' ')"
+if [ ! -x "$dir/ministack/bin/ministack" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "installing ministack $MINISTACK_VERSION (needs Python >= 3.10)"
+  rm -rf "$dir/ministack"
+  python3 -m venv "$dir/ministack"
+  "$dir/ministack/bin/pip" install --quiet --disable-pip-version-check -c scripts/ministack-constraints.txt \
+    "ministack==$MINISTACK_VERSION" cryptography
+  echo "$want" > "$stamp"
+fi
+echo "emulators ready in $dir: local-kms $LOCAL_KMS_VERSION, moto $MOTO_VERSION, cfn-lint $CFN_LINT_VERSION, localstack-core $LOCALSTACK_VERSION, ministack $MINISTACK_VERSION"

@@ -3,7 +3,7 @@
  * the key, wrap and import. Each throws the SDK's error as it came; callers map it.
  */
 import {
-  DescribeKeyCommand, GetParametersForImportCommand, ImportKeyMaterialCommand, KeyMetadata, KMSClient, ListKeyRotationsCommand, RotateKeyOnDemandCommand,
+  DescribeKeyCommand, GetKeyLastUsageCommand, GetKeyLastUsageResponse, GetParametersForImportCommand, ImportKeyMaterialCommand, KeyMetadata, KMSClient, ListKeyRotationsCommand, RotateKeyOnDemandCommand,
   RotationsListEntry,
 } from '@aws-sdk/client-kms';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -91,4 +91,9 @@ export async function listMaterials(clients: Clients, keyArn: string): Promise<R
     Marker = page.Truncated ? page.NextMarker : undefined;
   } while (Marker);
   return entries;
+}
+
+/** When KMS last saw the key used for a cryptographic operation, and since when it tracks that. */
+export async function keyLastUsage(clients: Clients, keyArn: string): Promise<GetKeyLastUsageResponse> {
+  return clients.kms.send(new GetKeyLastUsageCommand({ KeyId: keyArn }));
 }

@@ -14,6 +14,7 @@ const KMS_ACTION: Readonly<Record<Exclude<Step, 'read-secret'>, string>> = {
   'rotate': 'RotateKeyOnDemand',
   'describe-key': 'DescribeKey',
   'list-materials': 'ListKeyRotations',
+  'last-usage': 'GetKeyLastUsage',
   'delete-material': 'DeleteImportedKeyMaterial',
 };
 

@@ -4,12 +4,27 @@
  */
 import { DeleteImportedKeyMaterialCommand } from '@aws-sdk/client-kms';
 import type { ResolvedImportProperties } from '../../lib/shared/contract';
+import { DEFAULT_SHRED_IF_UNUSED_FOR_SECONDS } from '../../lib/shared/limits';
+import { shredRefusal } from '../decisions/shred-guard';
+import { ImportError } from '../errors/import-error';
 import { toImportError } from '../errors/sentences';
-import { Clients, listMaterials } from '../aws/calls';
+import { Clients, keyLastUsage, listMaterials } from '../aws/calls';
 
-/** Deletes every material of `props.KeyArn`; returns how many deletions KMS accepted. Throws only ImportError. */
-export async function shred(clients: Clients, props: ResolvedImportProperties): Promise<number> {
-  const fail = (step: 'list-materials' | 'delete-material') => (error: unknown): never => { throw toImportError(error, step, props.KeyArn, props.SecretId); };
+/**
+ * Deletes every material of `props.KeyArn`; returns how many deletions KMS accepted. First asks KMS
+ * when the key was last used, and refuses (deleting nothing) within the key's ShredIfUnusedFor
+ * window. Throws only ImportError.
+ */
+export async function shred(clients: Clients, props: ResolvedImportProperties, now = new Date()): Promise<number> {
+  const fail = (step: 'last-usage' | 'list-materials' | 'delete-material') => (error: unknown): never => { throw toImportError(error, step, props.KeyArn, props.SecretId); };
+  const window = props.ShredIfUnusedFor === undefined ? DEFAULT_SHRED_IF_UNUSED_FOR_SECONDS : Number(props.ShredIfUnusedFor);
+  if (window > 0) {
+    // Only a key that is gone (NotFoundException) has nothing to shred; any other failure keeps the material.
+    const usage = await keyLastUsage(clients, props.KeyArn).catch((error) => ((error as Error | undefined)?.name === 'NotFoundException' ? undefined : fail('last-usage')(error)));
+    if (!usage) return 0;
+    const refusal = shredRefusal(props.KeyArn, usage, window, now);
+    if (refusal) throw new ImportError(refusal, 'KeyRecentlyUsed');
+  }
   // Symmetric keys can hold several materials (rotations); the others hold one, the current.
   const ids = props.KeySpec === 'SYMMETRIC_DEFAULT' ? await materialIds(clients, props.KeyArn).catch(skipGone(fail('list-materials'))) : [undefined];
   let deleted = 0;

@@ -24,6 +24,8 @@ export interface ImportGuardrails {
   readonly latestValidTo?: Date;
   /** Whether the handler deletes the key's material when the key leaves the stack (crypto-shred). */
   readonly shred?: boolean;
+  /** Whether the shred first asks KMS when the key was last used (kms:GetKeyLastUsage). */
+  readonly shredChecksUsage?: boolean;
   /**
    * Whether the key rotates (it lists earlier materials): the handler may list materials and rotate
    * on demand ('replica': only list them; a replica rotates through its primary).
@@ -156,8 +158,13 @@ function keyStatements(guardrails: ImportGuardrails): iam.PolicyStatementProps[]
       },
     },
   ];
-  // Listing materials (ListKeyRotations) and deleting each; a key that does not shred gets neither.
-  if (guardrails.shred) statements.push({ sid: 'AllowImportedKmsKeyHandlerShred', actions: ['kms:DeleteImportedKeyMaterial', 'kms:ListKeyRotations'] });
+  // Asking when the key was last used, listing materials (ListKeyRotations) and deleting each; a key that does not shred gets none.
+  if (guardrails.shred) {
+    statements.push({
+      sid: 'AllowImportedKmsKeyHandlerShred',
+      actions: [...(guardrails.shredChecksUsage ? ['kms:GetKeyLastUsage'] : []), 'kms:DeleteImportedKeyMaterial', 'kms:ListKeyRotations'],
+    });
+  }
   // Rotating (and examining a refused rotation); a key that lists no earlier material gets neither.
   if (guardrails.rotate) {
     statements.push({ sid: 'AllowImportedKmsKeyHandlerRotate', actions: guardrails.rotate === 'replica' ? ['kms:ListKeyRotations'] : ['kms:RotateKeyOnDemand', 'kms:ListKeyRotations'] });

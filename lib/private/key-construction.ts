@@ -1,4 +1,4 @@
-import { RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { IConstruct } from 'constructs';
 import { constructError } from './construct-error';
@@ -6,7 +6,7 @@ import { validateExpiration } from './expiration-rules';
 import type { KeyMaterial } from '../key-material';
 import { KeyMaterialExpiration } from '../key-material-expiration';
 import { defaultWrappingAlgorithm, importConfigurationProblem, IMPORTABLE_KEY_SPECS } from '../shared/key-spec-rules';
-import { DEFAULT_KEY_SPEC, DEFAULT_WRAPPING_KEY_SPEC } from '../shared/limits';
+import { DEFAULT_KEY_SPEC, DEFAULT_SHRED_IF_UNUSED_FOR_SECONDS, DEFAULT_WRAPPING_KEY_SPEC } from '../shared/limits';
 import type { WrappingAlgorithm, WrappingKeySpec } from '../wrapping';
 
 /**
@@ -24,6 +24,7 @@ export interface KeySettingsInput {
   readonly expiration?: KeyMaterialExpiration;
   readonly removalPolicy?: RemovalPolicy;
   readonly shredMaterialOnRemoval?: boolean;
+  readonly shredIfUnusedFor?: Duration;
 }
 
 /** The settings with their defaults filled in, checked. */
@@ -36,6 +37,8 @@ export interface KeySettings {
   readonly expiration: KeyMaterialExpiration;
   readonly removalPolicy: RemovalPolicy;
   readonly shred: boolean;
+  /** With shred: the seconds the key must have gone unused (0: shred without asking), or a token resolving to them. */
+  readonly shredIfUnusedFor?: string;
 }
 
 export function keySettings(scope: IConstruct, input: KeySettingsInput): KeySettings {
@@ -54,7 +57,22 @@ export function keySettings(scope: IConstruct, input: KeySettingsInput): KeySett
   const removalPolicy = input.removalPolicy ?? RemovalPolicy.RETAIN;
   const shred = input.shredMaterialOnRemoval ?? false;
   if (shred) requireDestroy(scope, removalPolicy);
-  return { keySpec, keyUsage, wrappingKeySpec, wrappingAlgorithm, expiration, removalPolicy, shred };
+  const shredIfUnusedFor = shredWindow(scope, shred, input.shredIfUnusedFor);
+  return { keySpec, keyUsage, wrappingKeySpec, wrappingAlgorithm, expiration, removalPolicy, shred, shredIfUnusedFor };
+}
+
+/** The shred's unused-for window in seconds, checked: only for a key that shreds, never negative. */
+function shredWindow(scope: IConstruct, shred: boolean, window: Duration | undefined): string | undefined {
+  if (window === undefined) return shred ? String(DEFAULT_SHRED_IF_UNUSED_FOR_SECONDS) : undefined;
+  if (!shred) throw constructError(scope, 'shredIfUnusedFor applies only to a key that shreds its material; set shredMaterialOnRemoval: true, or leave shredIfUnusedFor out.');
+  if (window.isUnresolved()) {
+    try {
+      return Token.asString(window.toSeconds());
+    } catch {
+      throw constructError(scope, `shredIfUnusedFor known only at deploy time must be given in seconds, e.g. Duration.seconds(parameter.valueAsNumber); got ${window.toHumanString()}.`);
+    }
+  }
+  return String(window.toSeconds());
 }
 
 /** Crypto-shred only for a key that leaves for good: a kept key must keep its material. */

@@ -8,11 +8,13 @@ import { secondsOf, secondsProperty } from './expiration-rules';
 import { ImportProvider } from './import-provider';
 import { ImportGuardrails, KeyPolicyHolder } from './handler-permissions';
 import type { KeySettings } from './key-construction';
+import { lockKeyMaterial } from './key-lock';
 import { lockDownMaterial } from './material-lockdown';
 import { lockImportToHandler } from './offline-import-lock';
 import { OfflineStore, offlineStore } from './offline-wrapping';
+import type { KeyMaterialLock } from '../key-material-lock';
 import { KeyMaterial, KeyMaterialEncoding } from '../key-material';
-import { DEFAULT_KEY_SPEC } from '../shared/limits';
+import { DEFAULT_KEY_SPEC, DEFAULT_SHRED_IF_UNUSED_FOR_SECONDS } from '../shared/limits';
 import { ATTRIBUTE, IMPORT_RESOURCE_TYPE, MaterialSource, withoutDefaults } from '../shared/contract';
 
 /** Which key gets which materials: the rest of the import is in the key's settings. */
@@ -25,6 +27,9 @@ export interface ImportTarget {
   readonly adoptedKeyUsage?: string;
   /** The key's id as CloudFormation knows it before the import (offline wrapping names the key's prefix by it); absent for adoption. */
   readonly keyId?: string;
+  /** The key's L1 (its whole key policy, for the lock's size check), and the lock on the key's material, if any. */
+  readonly keyResource?: { readonly keyPolicy: unknown };
+  readonly materialLock?: KeyMaterialLock;
   /** Every material, oldest first, the current one last. */
   readonly materials: KeyMaterial[];
   /** A multi-Region replica: it takes the primary's material as EXISTING_KEY_MATERIAL. */
@@ -41,6 +46,8 @@ export interface MaterialImport {
   readonly currentKeyMaterialId: string;
   /** Offline wrapping: the key's bucket and prefix. */
   readonly offline?: OfflineStore;
+  /** The import handler's role. */
+  readonly handlerRole: iam.IRole;
 }
 
 /**
@@ -58,12 +65,15 @@ export function importMaterial(scope: Construct, settings: KeySettings, target: 
     expirationModel: validTo || validity ? 'KEY_MATERIAL_EXPIRES' : 'KEY_MATERIAL_DOES_NOT_EXPIRE',
     latestValidTo: validTo,
     shred: settings.shred,
+    shredChecksUsage: settings.shred && settings.shredIfUnusedFor !== '0',
     rotate: previous.length > 0 && (target.replica ? 'replica' : true),
     // The adoption proof of a symmetric key (or one whose spec is known only at deploy time) lists its materials.
     list: !target.keyPolicy && (String(settings.keySpec) === DEFAULT_KEY_SPEC || Token.isUnresolved(settings.keySpec)),
   };
   const secretAccess = target.keyPolicy ? provider.permissions.serve(target.keyPolicy, materials, guardrails)
     : grantOnIdentity(scope, provider, target.keyArn, materials, guardrails);
+  // Only a key this stack creates has a key policy to lock (an adopted key offers no materialLock).
+  if (target.materialLock && target.keyPolicy) lockKeyMaterial(scope, target.keyPolicy, target.keyResource, target.materialLock, provider.role);
   const locked = new Set<secretsmanager.ISecret>();
   const current = materials[materials.length - 1];
   if (current.offlineWrapping && (!target.keyPolicy || !target.keyId)) {
@@ -90,6 +100,8 @@ export function importMaterial(scope: Construct, settings: KeySettings, target: 
     WrappingKeySpec: settings.wrappingKeySpec,
     WrappingAlgorithm: settings.wrappingAlgorithm,
     ShredOnDelete: settings.shred ? 'true' : undefined,
+    // The default window stays out of the template; the handler applies it to a shred without one.
+    ShredIfUnusedFor: settings.shredIfUnusedFor === String(DEFAULT_SHRED_IF_UNUSED_FOR_SECONDS) ? undefined : settings.shredIfUnusedFor,
     Replica: target.replica ? 'true' : undefined,
     PrimaryKeyArn: target.replica && previous.length > 0 ? target.primaryKeyArn : undefined,
     Adopt: target.keyPolicy ? undefined : 'true',
@@ -121,6 +133,7 @@ export function importMaterial(scope: Construct, settings: KeySettings, target: 
     keyId: importResource.getAttString(ATTRIBUTE.KEY_ID),
     currentKeyMaterialId: importResource.getAttString(ATTRIBUTE.KEY_MATERIAL_ID),
     offline,
+    handlerRole: provider.role,
   };
 }
 

@@ -64,7 +64,7 @@ export function lockDownMaterial(scope: Construct, secret: secretsmanager.ISecre
  * synthesizer knows it. The synthesizer writes it for the CLI, with `${AWS::Partition}` left in:
  * Fn::Sub resolves that in the template.
  */
-function cloudFormationExecutionRole(stack: Stack): string | undefined {
+export function cloudFormationExecutionRole(stack: Stack): string | undefined {
   const synthesizer = stack.synthesizer;
   return synthesizer instanceof DefaultStackSynthesizer ? Fn.sub(synthesizer.cloudFormationExecutionRoleArn) : undefined;
 }

@@ -44,6 +44,11 @@ export interface ImportProperties {
   /** 'true' to delete every key material when the resource is deleted (crypto-shred); absent otherwise. */
   readonly ShredOnDelete?: string;
   /**
+   * With ShredOnDelete: seconds for which the key must have gone unused (GetKeyLastUsage) before its
+   * material is deleted; '0' deletes without asking; DEFAULT_SHRED_IF_UNUSED_FOR_SECONDS when absent.
+   */
+  readonly ShredIfUnusedFor?: string;
+  /**
    * Symmetric keys only: the materials the key held before this one, oldest first (rotation). The
    * material named by SecretId & co. is the current one, always last.
    */

@@ -15,6 +15,15 @@ export const MAX_VALIDITY_DAYS = 365;
 /** KMS's quota of on-demand rotations per key (older documentation says 10; the API reference says 25). */
 export const MAX_ON_DEMAND_ROTATIONS = 25;
 
+/**
+ * Crypto-shred refuses to delete the material of a key KMS reports used (GetKeyLastUsage) within this
+ * many seconds, unless the key sets another window (0 turns the check off).
+ */
+export const DEFAULT_SHRED_IF_UNUSED_FOR_SECONDS = 7 * 86_400;
+
+/** KMS's limit on a key policy document, in characters (32 KB). */
+export const KMS_KEY_POLICY_MAX_LENGTH = 32_768;
+
 /** A rolling expiration's shortest renewal interval, and the one it gets when none is chosen. */
 export const MIN_RENEWAL_INTERVAL_SECONDS = 3600;
 export const DEFAULT_RENEWAL_INTERVAL_SECONDS = 86_400;

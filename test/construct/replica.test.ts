@@ -83,13 +83,18 @@ describe('a primary and its replica in two Regions', () => {
     const statement = new iam.PolicyStatement({ sid: 'Audit', actions: ['kms:DescribeKey'], principals: [new iam.ArnPrincipal('arn:aws:iam::444455556666:role/audit')], resources: ['*'] });
     expect(kept.addToResourcePolicy(statement).statementAdded).toBe(true);
     kept.applyRemovalPolicy(RemovalPolicy.RETAIN);
-    const shredded = new ImportedKmsReplicaKey(replicaStack, 'Shredded', { primaryKey: primary, shredMaterialOnRemoval: true, removalPolicy: RemovalPolicy.DESTROY });
+    const shredded = new ImportedKmsReplicaKey(replicaStack, 'Shredded', {
+      primaryKey: primary, shredMaterialOnRemoval: true, removalPolicy: RemovalPolicy.DESTROY, shredIfUnusedFor: Duration.days(30),
+    });
     expect(() => shredded.applyRemovalPolicy(RemovalPolicy.RETAIN)).toThrow(
       'ImportedKmsReplicaKey Replica/Shredded: shredMaterialOnRemoval needs removalPolicy RemovalPolicy.DESTROY, got retain; a kept key must keep its material. Destroy the key, or do not shred.');
     const replicas = Object.entries(resourcesOf(replicaStack)).filter(([, r]) => r.Type === 'AWS::KMS::ReplicaKey');
     const keptReplica = replicas.find(([id]) => id.startsWith('Kept'))![1];
     expect(keptReplica.DeletionPolicy).toBe('Retain');
     expect(keptReplica.Properties.KeyPolicy.Statement).toContainEqual(expect.objectContaining({ Sid: 'Audit', Action: 'kms:DescribeKey' }));
+    // The replica's shred checks its own last use (KMS tracks each key of a multi-Region set apart), in its own window.
+    const imports = Object.entries(resourcesOf(replicaStack)).filter(([, r]) => r.Type === IMPORT_RESOURCE_TYPE);
+    expect(imports.find(([id]) => id.startsWith('Shredded'))![1].Properties.ShredIfUnusedFor).toBe(String(30 * 86_400));
   });
 
   test('the replica\'s expiration and wrapping default to the primary\'s; a rolling one renews in the replica\'s Region', () => {

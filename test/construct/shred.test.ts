@@ -2,7 +2,7 @@
  * Crypto-shred on removal at synth time: the opt-in, its removal-policy rule, and the permissions it
  * gives the handler. The handler's Delete is in test/handler/shred.test.ts.
  */
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { IMPORT_RESOURCE_TYPE } from '../../lib/shared/contract';
@@ -45,5 +45,41 @@ describe('at synth time', () => {
 
   test('works for every key spec', () => {
     expect(() => importedKey(newStack(), 'Key', { keySpec: kms.KeySpec.HMAC_256, shredMaterialOnRemoval: true, removalPolicy: RemovalPolicy.DESTROY })).not.toThrow();
+  });
+});
+
+describe('the shred\'s unused-for window', () => {
+  const shredding = { shredMaterialOnRemoval: true, removalPolicy: RemovalPolicy.DESTROY };
+  const importOf = (stack: ReturnType<typeof newStack>) => Object.values(resourcesOf(Template.fromStack(stack))).find((r) => r.Type === IMPORT_RESOURCE_TYPE)!.Properties;
+  const shredStatement = (stack: ReturnType<typeof newStack>) => {
+    const key = Object.values(resourcesOf(Template.fromStack(stack))).find((r) => r.Type === 'AWS::KMS::Key')!;
+    return (resolvePolicy(key.Properties.KeyPolicy) as { Statement: { Sid?: string; Action: string[] }[] }).Statement.find((s) => s.Sid === 'AllowImportedKmsKeyHandlerShred')!;
+  };
+
+  test('defaults to 7 days: the handler applies it (the template leaves it out) and may ask KMS when the key was last used', async () => {
+    const stack = newStack();
+    importedKey(stack, 'Key', shredding);
+    expect(importOf(stack).ShredIfUnusedFor).toBeUndefined();
+    const resources = resourcesOf(Template.fromStack(stack));
+    const handlerRole = roleArn(Object.keys(resources).find((id) => id.startsWith('ImportedKmsKeyProviderHandlerRole'))!);
+    const keyArn = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+    const key = Object.values(resources).find((r) => r.Type === 'AWS::KMS::Key')!;
+    expect(await decide(resolvePolicy(key.Properties.KeyPolicy), { principal: handlerRole, action: 'kms:GetKeyLastUsage', resource: keyArn })).toBe('Allowed');
+  });
+
+  test('a window the user sets goes into the template in seconds; 0 turns the check and its permission off', () => {
+    const hours = newStack();
+    importedKey(hours, 'Key', { ...shredding, shredIfUnusedFor: Duration.hours(3) });
+    expect(importOf(hours).ShredIfUnusedFor).toBe('10800');
+    expect(shredStatement(hours).Action).toContain('kms:GetKeyLastUsage');
+    const off = newStack();
+    importedKey(off, 'Key', { ...shredding, shredIfUnusedFor: Duration.seconds(0) });
+    expect(importOf(off).ShredIfUnusedFor).toBe('0');
+    expect(shredStatement(off).Action).toEqual(['kms:DeleteImportedKeyMaterial', 'kms:ListKeyRotations']);
+  });
+
+  test('a window without shredding is refused, naming the fix', () => {
+    expect(() => importedKey(newStack(), 'Key', { shredIfUnusedFor: Duration.days(1) })).toThrow(
+      'ImportedKmsKey TestStack/Key: shredIfUnusedFor applies only to a key that shreds its material; set shredMaterialOnRemoval: true, or leave shredIfUnusedFor out.');
   });
 });

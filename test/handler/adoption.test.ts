@@ -76,7 +76,7 @@ describe('a key that holds the secret\'s material', () => {
     await handler({ RequestType: 'Delete', PhysicalResourceId: KEY_ARN, ResourceProperties: adopt() });
     expect(kmsCalls()).toEqual([]);
     await handler({ RequestType: 'Delete', PhysicalResourceId: KEY_ARN, ResourceProperties: adopt({ ShredOnDelete: 'true' }) });
-    expect(kmsCalls()).toEqual(['ListKeyRotations', 'DeleteImportedKeyMaterial']);
+    expect(kmsCalls()).toEqual(['GetKeyLastUsage', 'ListKeyRotations', 'DeleteImportedKeyMaterial']);
     expect(kmsKey.keyState).toBe('PendingImport');
   });
 });

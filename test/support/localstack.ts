@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { Emulators, emulatorsOf, freePort, serve, Server, startMoto } from '../../tools/emulators';
 
 /** Where scripts/install-emulators.sh puts LocalStack (a Python 3.13 virtualenv). */
-const LOCALSTACK_PYTHON = resolve(__dirname, '..', '..', '.cache', 'emulators', 'localstack', 'bin', 'python');
+export const LOCALSTACK_PYTHON = resolve(__dirname, '..', '..', '.cache', 'emulators', 'localstack', 'bin', 'python');
 
 /**
  * LocalStack's KMS (localstack-core in host mode, no Docker) on [::1] only: its default server binds
@@ -12,10 +12,15 @@ const LOCALSTACK_PYTHON = resolve(__dirname, '..', '..', '.cache', 'emulators', 
  * localstack-core's Secrets Manager needs moto-ext (its "runtime" extra), so moto serves Secrets Manager.
  */
 export async function startLocalStackKms(): Promise<Server> {
+  return startLocalStackServices('kms');
+}
+
+/** LocalStack with only the given services (comma-separated), on [::1]; the caller must `stop()` it. */
+export async function startLocalStackServices(services: string): Promise<Server> {
   const root = mkdtempSync(join(tmpdir(), 'localstack-'));
   const port = await freePort('::1');
   return serve('LocalStack', LOCALSTACK_PYTHON, ['-m', 'localstack.runtime.main'], {
-    SERVICES: 'kms',
+    SERVICES: services,
     GATEWAY_LISTEN: `[::1]:${port}`,
     OVERRIDE_IN_DOCKER: '0',
     DNS_ADDRESS: '0',

@@ -35,6 +35,9 @@
  *   material, and CurrentKeyMaterialId (for symmetric keys, the ones that rotate).
  * - DeleteImportedKeyMaterial (the current material, or one by id) leaves the key PendingImport,
  *   removes a material pending rotation, and has no effect on a key that holds no imported material.
+ * - GetKeyLastUsage reports the last cryptographic use a test recorded (`use`), an empty KeyLastUsage
+ *   when there was none, TrackingStartDate (the later of the key's creation and KMS's tracking start)
+ *   and KeyCreationDate. The model runs no cryptographic operation itself, so only `use` records one.
  *
  * Simplifications: every KeyId the handler sends names the one default key, unless a test asks the
  * KmsModel for a key per ARN (`keyPerArn`, for renewals of several keys); GetParametersForImport
@@ -45,7 +48,8 @@
  */
 import { constants, createDecipheriv, createHash, KeyObject, privateDecrypt } from 'node:crypto';
 import {
-  DeleteImportedKeyMaterialCommand, DeleteImportedKeyMaterialCommandInput, DescribeKeyCommand, DescribeKeyCommandInput, GetParametersForImportCommand,
+  DeleteImportedKeyMaterialCommand, DeleteImportedKeyMaterialCommandInput, DescribeKeyCommand, DescribeKeyCommandInput, GetKeyLastUsageCommand,
+  GetKeyLastUsageCommandInput, GetKeyLastUsageResponse, GetParametersForImportCommand,
   GetParametersForImportCommandInput, ImportKeyMaterialCommand, ImportKeyMaterialCommandInput, KeyMetadata, KMSClient, ListKeyRotationsCommand,
   ListKeyRotationsCommandInput, RotateKeyOnDemandCommand, RotateKeyOnDemandCommandInput, RotationsListEntry,
 } from '@aws-sdk/client-kms';
@@ -116,6 +120,11 @@ export class KmsKeyModel {
   public readonly replicas: KmsKeyModel[] = [];
   /** A multi-Region primary (with or without replicas). */
   public multiRegionPrimary = false;
+  /** When the key was created, and when KMS began tracking its use (the later of that and the feature's start). */
+  public createdAt = new Date();
+  public trackingStart = this.createdAt;
+  /** The last successful cryptographic operation with the key, as GetKeyLastUsage reports it. */
+  public lastUsage?: { Operation: string; Timestamp: Date; CloudTrailEventId: string };
   private wrappingAlgorithm?: string;
   private lastRotation = 0;
 
@@ -140,6 +149,13 @@ export class KmsKeyModel {
     this.multiRegionPrimary = false;
     this.wrappingAlgorithm = undefined;
     this.lastRotation = 0;
+    this.createdAt = this.trackingStart = new Date();
+    this.lastUsage = undefined;
+  }
+
+  /** Records a successful cryptographic operation with the key at `at`, as KMS tracks it for GetKeyLastUsage. */
+  public use(operation: string, at: Date): void {
+    this.lastUsage = { Operation: operation, Timestamp: at, CloudTrailEventId: `event-${at.getTime()}` };
   }
 
   // ---- Helpers that put the key in a state -------------------------------------------------------
@@ -359,6 +375,14 @@ export class KmsKeyModel {
     return { KeyId: arn, KeyMaterialId: target.id };
   }
 
+  public getKeyLastUsage(input: GetKeyLastUsageCommandInput): GetKeyLastUsageResponse {
+    // KMS documents KeyLastUsage as an empty object for a key not used since tracking began.
+    return {
+      KeyId: this.arnOf(input.KeyId), KeyLastUsage: this.lastUsage ? { ...this.lastUsage, Operation: this.lastUsage.Operation as 'Decrypt' } : {},
+      TrackingStartDate: this.trackingStart, KeyCreationDate: this.createdAt,
+    };
+  }
+
   // ---- Internals --------------------------------------------------------------------------------
 
   /** Material whose ValidTo passed is gone until re-imported, and the key is PendingImport. */
@@ -476,6 +500,7 @@ export class KmsModel {
     kms.on(ImportKeyMaterialCommand).callsFake((input: ImportKeyMaterialCommandInput) => this.keyFor(input.KeyId).importKeyMaterial(input));
     kms.on(RotateKeyOnDemandCommand).callsFake((input: RotateKeyOnDemandCommandInput) => this.keyFor(input.KeyId).rotateKeyOnDemand(input));
     kms.on(ListKeyRotationsCommand).callsFake((input: ListKeyRotationsCommandInput) => this.keyFor(input.KeyId).listKeyRotations(input));
+    kms.on(GetKeyLastUsageCommand).callsFake((input: GetKeyLastUsageCommandInput) => this.keyFor(input.KeyId).getKeyLastUsage(input));
     kms.on(DeleteImportedKeyMaterialCommand).callsFake((input: DeleteImportedKeyMaterialCommandInput) => this.keyFor(input.KeyId).deleteImportedKeyMaterial(input));
   }
 }
