@@ -3,6 +3,7 @@
  * Manager into an EXTERNAL KMS key. It logs key ARNs and outcomes only, never material.
  */
 import { KMSClient } from '@aws-sdk/client-kms';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ATTRIBUTE, ImportProperties, RenewalEvent, withDefaults } from '../lib/shared/contract';
@@ -12,7 +13,8 @@ import { ImportError } from './errors/import-error';
 import { METRIC_NAMESPACE, renew, RenewalSummary, writeMetricLine } from './operations/renew';
 import type { RotationWaiting } from './operations/multi-region';
 import { shred } from './operations/shred';
-import { OfflineClients, publishParameters } from './operations/publish-parameters';
+import { publishParameters } from './operations/publish-parameters';
+import { importUpload, isS3ObjectCreated, S3ObjectCreatedEvent, UploadClients, UploadOutcome } from './operations/import-upload';
 
 /**
  * Transient KMS and Secrets Manager errors (throttling, 5xx, resets, timeouts) are retried by the
@@ -21,10 +23,11 @@ import { OfflineClients, publishParameters } from './operations/publish-paramete
  */
 const sdkConfig = { maxAttempts: SDK_MAX_ATTEMPTS, requestHandler: { connectionTimeout: SDK_CONNECTION_TIMEOUT_MS } };
 const kmsByRegion = new Map<string, KMSClient>();
-const clients: OfflineClients = {
+const clients: UploadClients = {
   kms: new KMSClient(sdkConfig),
   secrets: new SecretsManagerClient(sdkConfig),
   s3: new S3Client(sdkConfig),
+  events: new EventBridgeClient(sdkConfig),
   // A replica that rotates reaches its primary in the primary's Region.
   kmsIn: (region) => {
     if (!kmsByRegion.has(region)) kmsByRegion.set(region, new KMSClient({ ...sdkConfig, region }));
@@ -47,11 +50,30 @@ export interface ProviderResponse {
 }
 
 export async function handler(event: RenewalEvent): Promise<RenewalSummary>;
+export async function handler(event: S3ObjectCreatedEvent): Promise<UploadOutcome>;
 export async function handler(event: ProviderEvent): Promise<ProviderResponse>;
-export async function handler(event: ProviderEvent | RenewalEvent): Promise<ProviderResponse | RenewalSummary> {
+export async function handler(event: ProviderEvent | RenewalEvent | S3ObjectCreatedEvent): Promise<ProviderResponse | RenewalSummary | UploadOutcome> {
   // The stack's renewal schedule (rolling expirations) sends the keys to renew.
   if ('ImportedKmsKeyRenewal' in event) return renew(clients, event.ImportedKmsKeyRenewal, log);
+  // Offline wrapping: an operator uploaded wrapped material (S3 through EventBridge).
+  if (isS3ObjectCreated(event)) return onUpload(event);
   return onCloudFormationEvent(event);
+}
+
+/**
+ * A refusal is a result, not an error (Lambda would retry it for nothing); only an S3 failure to read
+ * the set or write the result throws, so EventBridge's retry delivers the upload again.
+ */
+async function onUpload(event: S3ObjectCreatedEvent): Promise<UploadOutcome> {
+  try {
+    const outcome = await importUpload(clients, event);
+    log({ requestType: 'Upload', ...outcome });
+    return outcome;
+  } catch (error) {
+    const safe = error instanceof ImportError ? error : new ImportError('The import of an uploaded wrapped material failed unexpectedly; EventBridge retries the delivery.');
+    log({ requestType: 'Upload', outcome: 'failed', upload: event.detail.object.key, reason: safe.message });
+    throw safe;
+  }
 }
 
 async function onCloudFormationEvent(event: ProviderEvent): Promise<ProviderResponse> {

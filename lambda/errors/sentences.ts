@@ -16,6 +16,7 @@ const KMS_ACTION: Readonly<Record<Exclude<Step, 'read-secret'>, string>> = {
   'list-materials': 'ListKeyRotations',
   'last-usage': 'GetKeyLastUsage',
   'delete-material': 'DeleteImportedKeyMaterial',
+  'import-upload': 'ImportKeyMaterial (uploaded wrapped material)',
 };
 
 const KMS_ERRORS: Readonly<Record<string, string>> = {
@@ -37,6 +38,14 @@ const KMS_ERRORS: Readonly<Record<string, string>> = {
 
 /** Where a step's refusal means something else than for an import of the key's own material. */
 const STEP_ERRORS: Readonly<Partial<Record<Step, Readonly<Record<string, string>>>>> = {
+  // Offline wrapping: the operator's next step is another wrap or a fresh set, never a deployment.
+  'import-upload': {
+    ExpiredImportTokenException: 'the parameter set lapsed before the import. Request a fresh set (npx imported-kms-key parameters), wrap again under its public key and upload.',
+    InvalidImportTokenException: 'KMS rejected the set\'s import token for this key. Request a fresh set, wrap again under its public key and upload.',
+    InvalidCiphertextException: 'KMS could not unwrap the upload with this set\'s private key and wrapping algorithm. Wrap the material again under this set\'s public key, with the algorithm its manifest names, and upload.',
+    IncorrectKeyMaterialException: 'KMS refused the material: it differs from the material this key already holds (a re-import takes only the key\'s own material). Wrap the key\'s original material and upload.',
+    KMSInvalidStateException: 'the key is in a state that takes no import (Disabled or PendingDeletion). Cancel its deletion or enable it, then upload again.',
+  },
   'import-new': {
     IncorrectKeyMaterialException: 'KMS refused it as new material for this key. Check that the secret holds 32 bytes of new material, then retry the deployment.',
     KMSInvalidStateException: 'the key does not take new material now: it must be Enabled, and no other material may be pending rotation. Check the key in the KMS console (ListKeyRotations), then retry.',

@@ -194,3 +194,24 @@ export interface ParameterManifest {
   /** Hex SHA-256 of each file of the set, by file name. */
   readonly sha256: Record<string, string>;
 }
+
+/** The operator's upload of one set's wrapped material: `<prefix>uploads/<set name>/wrapped-material.bin` (set name = the parameters folder's name). */
+export const UPLOAD_FILE = 'wrapped-material.bin';
+
+/** EventBridge source and detail-type of the event the handler puts after each upload, imported or refused. */
+export const UPLOAD_RESULT_EVENT = { SOURCE: 'imported-kms-key', DETAIL_TYPE: 'Imported Key Material Upload Result' } as const;
+
+/** What the handler writes to `<prefix>results/<set name>.json` after an upload: never the token, the blob or the material. */
+export interface UploadResult {
+  readonly keyArn: string;
+  /** The parameter set's folder name. */
+  readonly set: string;
+  readonly upload: { readonly key: string; readonly versionId?: string; readonly etag?: string };
+  readonly outcome: 'imported' | 'refused';
+  /** What happened and, when refused, what to do next. */
+  readonly sentence: string;
+  readonly keyMaterialId?: string;
+  readonly keyState?: string;
+  /** ISO-8601 time of the result. */
+  readonly at: string;
+}

@@ -78,3 +78,9 @@ export const LONGEST_PATH_MS = sum(CONSISTENCY_RETRY_DELAYS_MS) + 2 * sum(IMPORT
  * keys that re-import several materials). The Provider framework waits up to 15 minutes for it.
  */
 export const HANDLER_TIMEOUT_SECONDS = Math.max(600, Math.ceil(LONGEST_PATH_MS / 60_000) * 60);
+
+/** Offline wrapping: the largest upload the handler reads (an RSA_4096 wrap of a 2,500-byte PKCS#8 key is about 3 KB). */
+export const MAX_WRAPPED_UPLOAD_BYTES = 16_384;
+/** AES key wrap with padding (RFC 5649): an 8-byte integrity block, then the material padded to 8-byte semiblocks. */
+export const AES_KWP_IV_BYTES = 8;
+export const AES_KWP_SEMIBLOCK_BYTES = 8;
