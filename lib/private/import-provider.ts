@@ -4,11 +4,13 @@ import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { constructError } from './construct-error';
 import { HandlerPermissions } from './handler-permissions';
 import { RenewalSchedule } from './renewal-schedule';
+import { deliverUploads } from './upload-delivery';
 import { HANDLER_TIMEOUT_SECONDS } from '../shared/limits';
 
 /** Construct id of the one provider per stack. */
@@ -92,6 +94,11 @@ export class ImportProvider extends Construct {
       id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${handlerLogicalId}.Arn>:*]`,
       reason: 'The Provider framework may invoke any version of the import handler function, and only that function.',
     });
+  }
+
+  /** Offline wrapping: the operators' uploads to `bucket` invoke this handler (upload-delivery.ts). */
+  public deliverUploads(bucket: s3.IBucket): void {
+    deliverUploads(this, bucket, this.handler, this.role);
   }
 
   /** The schedule that renews rolling expirations, created with the first rolling key. */

@@ -81,7 +81,10 @@ export function importMaterial(scope: Construct, settings: KeySettings, target: 
       + 'an existing key cannot take it yet. Use KeyMaterial.fromSecret(...), or create the key with ImportedKmsKey.');
   }
   const offline = current.offlineWrapping ? offlineStore(scope, provider.role, current.offlineWrapping, target.keyId!) : undefined;
-  if (offline) lockImportToHandler(target.keyPolicy!, provider.role);
+  if (offline) {
+    lockImportToHandler(target.keyPolicy!, provider.role);
+    provider.deliverUploads(offline.bucket);
+  }
   for (const material of materials) {
     if (!material.secret || !material.lockdown || locked.has(material.secret)) continue;
     locked.add(material.secret);

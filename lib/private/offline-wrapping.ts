@@ -56,7 +56,7 @@ export function offlineStore(scope: Construct, handlerRole: iam.IRole, options: 
   if (!granted.has(bucket)) {
     granted.add(bucket);
     // One statement per bucket, not per key: the role's policy does not grow with keys.
-    handlerRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [bucket.arnForObjects('*')] }));
+    handlerRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject'], resources: [bucket.arnForObjects('*')] }));
     acknowledgeResources(scope, handlerRole, [bucket.arnForObjects('*')],
       'The one import handler of the stack reads and writes the import-parameter sets, uploads and results of every offline key in this bucket; '
       + 'one statement per bucket keeps its policy from growing with keys.');

@@ -32,6 +32,26 @@ describe('offline wrapping', () => {
     });
   });
 
+  test('uploads reach the one handler: S3 sends events to EventBridge, one rule per bucket matches uploads/ keys only', () => {
+    const stack = newStack();
+    offlineKey(stack, 'A');
+    offlineKey(stack, 'B');
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::S3::Bucket', { NotificationConfiguration: { EventBridgeConfiguration: { EventBridgeEnabled: true } } });
+    template.resourceCountIs('Custom::S3BucketNotifications', 0);
+    const rules = template.findResources('AWS::Events::Rule', { Properties: { EventPattern: { source: ['aws.s3'] } } });
+    expect(Object.values(rules)).toHaveLength(1);
+    const [rule] = Object.values(rules) as { Properties: { EventPattern: { 'detail-type': string[]; detail: { object: { key: unknown } } }; Targets: { Arn: unknown }[] } }[];
+    expect(rule.Properties.EventPattern['detail-type']).toEqual(['Object Created']);
+    expect(rule.Properties.EventPattern.detail.object.key).toEqual([{ wildcard: '*/*/uploads/*/wrapped-material.bin' }]);
+    expect(rule.Properties.Targets).toHaveLength(1);
+    expect(JSON.stringify(rule.Properties.Targets[0].Arn)).toMatch(/ImportedKmsKeyProviderHandler[0-9A-F]{8}/);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^ImportedKmsKeyProviderHandlerRole') }],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 's3:ListBucket' }), Match.objectLike({ Action: 'events:PutEvents' })]) },
+    });
+  });
+
   test('the import resource names the bucket and no secret; a user\'s bucket is used instead of a new one', () => {
     const stack = newStack();
     const bucket = s3.Bucket.fromBucketName(stack, 'Mine', 'my-ceremonies');
