@@ -36,8 +36,8 @@ beforeAll(() => {
 
 test('npm pack from a clean tree builds and ships the jsii assembly, the compiled library, its typings, the handler bundle, the license and the docs README links to, and nothing else', () => {
   const files = tarFiles(tarball);
-  expect(files).toEqual(expect.arrayContaining(['.jsii', 'build/index.js', 'build/index.d.ts', 'assets/import-handler/index.js', 'LICENSE', 'CHANGELOG.md', 'docs/runbooks.md']));
-  expect(files.filter((f) => !/^(\.jsii|package\.json|README\.md|LICENSE|CHANGELOG\.md|build\/([\w-]+\/)?[\w-]+\.(js|d\.ts)|docs\/[\w-]+\.md|assets\/import-handler\/index\.js)$/.test(f))).toEqual([]);
+  expect(files).toEqual(expect.arrayContaining(['.jsii', 'build/index.js', 'build/index.d.ts', 'assets/import-handler/index.js', 'assets/cli/index.js', 'LICENSE', 'CHANGELOG.md', 'docs/runbooks.md']));
+  expect(files.filter((f) => !/^(\.jsii|package\.json|README\.md|LICENSE|CHANGELOG\.md|build\/([\w-]+\/)?[\w-]+\.(js|d\.ts)|docs\/[\w-]+\.md|assets\/(import-handler|cli)\/index\.js)$/.test(f))).toEqual([]);
   expect(tarFile(tarball, 'LICENSE')).toContain('Apache License');
 });
 
