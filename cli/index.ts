@@ -28,7 +28,7 @@ function program(): Command {
     .showHelpAfterError(false)
     .addHelpText('after', EXIT_CODES);
   const common = (command: Command): Command => command
-    .requiredOption('--bucket <name>', "the stack's parameter bucket (the ImportedKmsKeyParameters output, or yours)")
+    .requiredOption('--bucket <name>', "the parameter bucket (the key's parameterBucket: the stack's, or yours)")
     .requiredOption('--key <arn>', "the key's ARN (an alias or key id needs --region and kms:DescribeKey)")
     .option('--region <region>', "AWS Region (default: the key ARN's)")
     .option('--json', 'print one JSON object instead of text', false)
@@ -52,6 +52,9 @@ function program(): Command {
 }
 
 async function main(argv: string[]): Promise<void> {
+  // The SDK is bundled at a pinned version: its warning about the Node.js versions future SDK
+  // releases will need says nothing about this CLI (which supports the package's engines).
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const json = argv.includes('--json');
   try {
     await program().parseAsync(argv);
