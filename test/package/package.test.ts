@@ -49,6 +49,15 @@ test('the packed package.json has no scripts, so installing it runs none; the tr
   expect(existsSync(join(clean, '.package.json.unpacked'))).toBe(false);
 });
 
+test('the operator CLI ships as the package\'s bin, one file that runs with no node_modules beside it', () => {
+  expect((JSON.parse(tarFile(tarball, 'package.json')) as { bin: Record<string, string> }).bin).toEqual({ 'imported-kms-key': 'assets/cli/index.js' });
+  const alone = mkdtempSync(join(tmpdir(), 'cli-alone-'));
+  writeFileSync(join(alone, 'index.js'), tarFile(tarball, 'assets/cli/index.js'));
+  const help = spawnSync(process.execPath, [join(alone, 'index.js'), 'parameters', '--help'], { cwd: alone, encoding: 'utf8' });
+  expect(help.status).toBe(0);
+  expect(help.stdout).toMatch(/^Usage: imported-kms-key parameters \[options\]/);
+});
+
 test('a pack whose build lacks a shipped file refuses with a sentence and leaves package.json as it was', () => {
   const manifest = join(clean, 'package.json');
   const original = readFileSync(manifest, 'utf8');
