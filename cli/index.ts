@@ -6,6 +6,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CliError, EXIT, fail } from './output';
 import { parameters } from './parameters';
+import { status } from './status';
 import { upload } from './upload';
 
 const EXIT_CODES = `
@@ -48,6 +49,10 @@ function program(): Command {
     .option('--wait <seconds>', 'how long to wait for the result; 0 uploads without waiting', number('--wait', 0), 300)
     .addOption(new Option('--interval <seconds>', 'seconds between polls of the result').default(5).argParser(number('--interval', 0.1)).hideHelp())
     .action(async (o: { bucket: string; key: string; file: string; set?: string; region?: string; wait: number; interval: number; json: boolean }) => upload(o));
+
+  common(root.command('status')
+    .description("What the bucket says about a key: its parameter sets and the hours left, uploads, refresh requests, the handler's last result (S3 only, no KMS)."))
+    .action(async (o: { bucket: string; key: string; region?: string; json: boolean }) => status(o));
   return root;
 }
 

@@ -174,6 +174,13 @@ test('parameters writes the verified set and a recipe; openssl runs it literally
   const ciphertext = (await clients.kms.send(new EncryptCommand({ KeyId: keyArn, Plaintext: Buffer.from('ceremony') }))).CiphertextBlob!;
   expect(Buffer.from((await clients.kms.send(new DecryptCommand({ CiphertextBlob: ciphertext }))).Plaintext!).toString()).toBe('ceremony');
 
+  // status reads it all back from S3: the set, one upload, the handler's result.
+  const shown = await cli(['status', '--bucket', BUCKET, '--key', keyArn]);
+  expect(shown.code).toBe(0);
+  expect(shown.stdout).toMatch(new RegExp(`freshest set ${set} \\(1 complete\\): valid until .+, 2\\d\\.\\d hours left`));
+  expect(shown.stdout).toContain('1 upload(s), 0 refresh request(s)');
+  expect(shown.stdout).toContain(`imported: imported the material of ${set} into ${keyArn}; the key is Enabled (KeyMaterialId ${result.keyMaterialId})`);
+
   // Nobody writes a result: --wait ends with exit 4 (after uploading again, as a new version).
   const nobody = await cli(['upload', '--bucket', BUCKET, '--key', keyArn, '--file', join(hsm, 'wrapped-material.bin'), '--wait', '1', '--interval', '0.2']);
   expect(nobody.code).toBe(4);
@@ -243,7 +250,7 @@ test('usage errors exit 2; a key with no set exits 1 and asks for one', async ()
 
 test('docs/offline-wrapping.md shows each command\'s --help as the CLI prints it', async () => {
   const docs = readFileSync(resolve(__dirname, '..', '..', 'docs', 'offline-wrapping.md'), 'utf8');
-  for (const args of [['--help'], ['parameters', '--help'], ['upload', '--help']]) {
+  for (const args of [['--help'], ['parameters', '--help'], ['upload', '--help'], ['status', '--help']]) {
     const run = await cli(args);
     expect(run.code).toBe(0);
     expect(docs).toContain(`\`\`\`text\n$ npx imported-kms-key ${args.join(' ')}\n${run.stdout}\`\`\``);
