@@ -11,9 +11,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { CreateKeyCommand, DecryptCommand, DescribeKeyCommand, EncryptCommand, ImportKeyMaterialCommand, KMSClient } from '@aws-sdk/client-kms';
+import { CreateAliasCommand, CreateKeyCommand, DecryptCommand, DescribeKeyCommand, EncryptCommand, ImportKeyMaterialCommand, KMSClient } from '@aws-sdk/client-kms';
 import {
-  CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutBucketVersioningCommand, PutObjectCommand, S3Client,
+  CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, PutBucketVersioningCommand, PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { OFFLINE_FOLDER, offlinePrefix, PARAMETER_FILE, ParameterManifest, withDefaults } from '../../lib/shared/contract';
@@ -122,6 +122,24 @@ async function actAsHandler(keyArn: string, set: string, manifest: ParameterMani
   await clients.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${prefix}${OFFLINE_FOLDER.RESULTS}${set}.json`, Body: JSON.stringify(result) }));
 }
 
+/** The handler's refusal, played by the test: the next new version of the upload gets a `refused` result. */
+async function uploadVersions(uploadKey: string): Promise<string[]> {
+  return ((await clients.s3.send(new ListObjectVersionsCommand({ Bucket: BUCKET, Prefix: uploadKey }))).Versions ?? []).map((v) => v.VersionId!);
+}
+async function refuseNextUpload(keyArn: string, set: string, known: string[]): Promise<void> {
+  const uploadKey = `${offlinePrefix(keyArn)}${OFFLINE_FOLDER.UPLOADS}${set}/wrapped-material.bin`;
+  const versions = () => uploadVersions(uploadKey);
+  const deadline = Date.now() + 20_000;
+  let fresh: string | undefined;
+  while (!(fresh = (await versions()).find((v) => !known.includes(v)))) {
+    if (Date.now() > deadline) throw new Error('the CLI never uploaded a new version');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const result = { keyArn, set, upload: { key: uploadKey, versionId: fresh }, outcome: 'refused', keyState: 'Enabled',
+    sentence: `the key already holds material; set ${set} was used`, at: new Date().toISOString() };
+  await clients.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${offlinePrefix(keyArn)}${OFFLINE_FOLDER.RESULTS}${set}.json`, Body: JSON.stringify(result) }));
+}
+
 test('parameters writes the verified set and a recipe; openssl runs it literally; upload refuses a truncated blob, then uploads and prints the result', async () => {
   const validTo = new Date(Date.now() + 30 * 86_400_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
   const { keyArn, set } = await keyWithSet(validTo);
@@ -185,6 +203,16 @@ test('parameters writes the verified set and a recipe; openssl runs it literally
   const nobody = await cli(['upload', '--bucket', BUCKET, '--key', keyArn, '--file', join(hsm, 'wrapped-material.bin'), '--wait', '1', '--interval', '0.2']);
   expect(nobody.code).toBe(4);
   expect(nobody.stderr).toMatch(/no result for this upload appeared at .+ within 1 s/);
+
+  // The handler refuses: the CLI prints its sentence and exits 1.
+  const known = await uploadVersions(result.upload.key);
+  expect(known).toHaveLength(2);
+  const [refused] = await Promise.all([
+    cli(['upload', '--bucket', BUCKET, '--key', keyArn, '--file', join(hsm, 'wrapped-material.bin'), '--wait', '30', '--interval', '0.2']),
+    refuseNextUpload(keyArn, set, known),
+  ]);
+  expect(refused.code).toBe(1);
+  expect(refused.stdout).toMatch(new RegExp(`^Refused: the key already holds material; set ${set} was used\n  key state Enabled\n  upload s3://`));
 }, 90_000);
 
 test('a lapsed set, a set that does not match its manifest, and a short-lived set', async () => {
@@ -243,6 +271,12 @@ test('usage errors exit 2; a key with no set exits 1 and asks for one', async ()
   const none = await cli(['parameters', '--bucket', BUCKET, '--key', keyArn]);
   expect(none.code).toBe(1);
   expect(none.stderr).toMatch(/No complete parameter set for .+ yet \(a deploy publishes one\); requested one at/);
+  // An alias resolves through kms:DescribeKey when the caller may call it (here local-kms).
+  const named = await keyWithSet();
+  await clients.kms.send(new CreateAliasCommand({ AliasName: 'alias/ceremony', TargetKeyId: named.keyArn }));
+  const byAlias = await cli(['parameters', '--bucket', BUCKET, '--key', 'alias/ceremony', '--region', EMULATOR_REGION, '--out', mkdtempSync(join(tmpdir(), 'cli-set-')), '--json']);
+  expect(byAlias.code).toBe(0);
+  expect(JSON.parse(byAlias.stdout)).toMatchObject({ keyArn: named.keyArn, set: named.set });
   const missingBucket = await cli(['parameters', '--bucket', 'no-such-bucket', '--key', keyArn]);
   expect(missingBucket.code).toBe(3);
   expect(missingBucket.stderr).toMatch(/Listing s3:\/\/no-such-bucket\/.+ failed \(NoSuchBucket/);
