@@ -1,6 +1,6 @@
 // eslint (flat config): typescript-eslint's type-checked recommended rules over every TypeScript
 // source, plus the bundling boundary, by folder: the handler (lambda/**) and the cdk-free code it
-// bundles (lib/shared/**) may not import aws-cdk-lib, constructs, or lib/ outside lib/shared.
+// bundles (lib/shared/**), and the operator CLI (cli/**), may not import aws-cdk-lib, constructs, or lib/ outside lib/shared.
 // scripts/bundle-handler.mjs checks the same of the bundle itself. `npm test` runs it; `npm run lint` alone.
 import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
@@ -13,7 +13,7 @@ const CDK = {
 export default tseslint.config(
   { ignores: ['node_modules/', 'build/', 'dist/', 'assets/', 'cdk.out/', '.cache/', 'coverage/', 'reports/', '.stryker-tmp/', '**/*.js', '**/*.mjs'] },
   {
-    files: ['lib/**/*.ts', 'lambda/**/*.ts', 'test/**/*.ts', 'tools/**/*.ts', 'bench/**/*.ts', 'example/**/*.ts'],
+    files: ['lib/**/*.ts', 'lambda/**/*.ts', 'cli/**/*.ts', 'test/**/*.ts', 'tools/**/*.ts', 'bench/**/*.ts', 'example/**/*.ts'],
     extends: [eslint.configs.recommended, ...tseslint.configs.recommendedTypeChecked],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
@@ -22,12 +22,12 @@ export default tseslint.config(
     },
   },
   {
-    files: ['lambda/**/*.ts'],
+    files: ['lambda/**/*.ts', 'cli/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [CDK, {
           regex: '^(\\.\\./)+lib(/(?!shared/)|$)',
-          message: 'The handler may import only lib/shared/ from lib/: the rest of lib/ is construct code (aws-cdk-lib).',
+          message: 'The handler and the CLI may import only lib/shared/ from lib/: the rest of lib/ is construct code (aws-cdk-lib).',
         }],
       }],
     },

@@ -20,7 +20,7 @@ function prepack() {
   const build = spawnSync('npm', ['run', '--silent', 'build'], { stdio: ['ignore', 2, 2] });
   if (build.status !== 0) fail('the build (npm run build: the handler bundle, then jsii) failed; fix it and pack again.');
   const manifest = JSON.parse(readFileSync(MANIFEST, 'utf8'));
-  const shipped = [manifest.main, manifest.types, '.jsii', 'assets/import-handler/index.js'];
+  const shipped = [manifest.main, manifest.types, '.jsii', 'assets/import-handler/index.js', 'assets/cli/index.js'];
   const missing = shipped.filter((file) => !existsSync(file));
   if (missing.length > 0) fail(`the build did not produce ${missing.join(', ')}, which the package must ship; run npm run build and check its output.`);
   const { scripts: _scripts, ...packed } = manifest;

@@ -36,8 +36,8 @@ beforeAll(() => {
 
 test('npm pack from a clean tree builds and ships the jsii assembly, the compiled library, its typings, the handler bundle, the license and the docs README links to, and nothing else', () => {
   const files = tarFiles(tarball);
-  expect(files).toEqual(expect.arrayContaining(['.jsii', 'build/index.js', 'build/index.d.ts', 'assets/import-handler/index.js', 'LICENSE', 'CHANGELOG.md', 'docs/runbooks.md']));
-  expect(files.filter((f) => !/^(\.jsii|package\.json|README\.md|LICENSE|CHANGELOG\.md|build\/([\w-]+\/)?[\w-]+\.(js|d\.ts)|docs\/[\w-]+\.md|assets\/import-handler\/index\.js)$/.test(f))).toEqual([]);
+  expect(files).toEqual(expect.arrayContaining(['.jsii', 'build/index.js', 'build/index.d.ts', 'assets/import-handler/index.js', 'assets/cli/index.js', 'LICENSE', 'CHANGELOG.md', 'docs/runbooks.md']));
+  expect(files.filter((f) => !/^(\.jsii|package\.json|README\.md|LICENSE|CHANGELOG\.md|build\/([\w-]+\/)?[\w-]+\.(js|d\.ts)|docs\/[\w-]+\.md|assets\/(import-handler|cli)\/index\.js)$/.test(f))).toEqual([]);
   expect(tarFile(tarball, 'LICENSE')).toContain('Apache License');
 });
 
@@ -47,6 +47,15 @@ test('the packed package.json has no scripts, so installing it runs none; the tr
   expect(packed.main).toBe('build/index.js');
   expect(readFileSync(join(clean, 'package.json'), 'utf8')).toBe(readFileSync(join(root, 'package.json'), 'utf8'));
   expect(existsSync(join(clean, '.package.json.unpacked'))).toBe(false);
+});
+
+test('the operator CLI ships as the package\'s bin, one file that runs with no node_modules beside it', () => {
+  expect((JSON.parse(tarFile(tarball, 'package.json')) as { bin: Record<string, string> }).bin).toEqual({ 'imported-kms-key': 'assets/cli/index.js' });
+  const alone = mkdtempSync(join(tmpdir(), 'cli-alone-'));
+  writeFileSync(join(alone, 'index.js'), tarFile(tarball, 'assets/cli/index.js'));
+  const help = spawnSync(process.execPath, [join(alone, 'index.js'), 'parameters', '--help'], { cwd: alone, encoding: 'utf8' });
+  expect(help.status).toBe(0);
+  expect(help.stdout).toMatch(/^Usage: imported-kms-key parameters \[options\]/);
 });
 
 test('a pack whose build lacks a shipped file refuses with a sentence and leaves package.json as it was', () => {

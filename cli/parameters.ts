@@ -1,0 +1,80 @@
+/**
+ * `parameters`: download the freshest complete import-parameter set of a key, verified against its
+ * manifest, into --out; ask for a fresh set when fewer than --min-hours remain; print the wrap recipe.
+ */
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { OFFLINE_FOLDER, offlinePrefix, PARAMETER_FILE } from '../lib/shared/contract';
+import { CliError, EXIT, report } from './output';
+import { completeSets, hoursLeft, readSet } from './parameter-sets';
+import { recipeFor, recipeLines } from './recipes';
+import { putObject, regionOfArn, resolveKeyArn, s3Client } from './s3';
+
+export interface ParametersOptions {
+  readonly bucket: string;
+  readonly key: string;
+  readonly region?: string;
+  readonly out: string;
+  readonly minHours: number;
+  readonly json: boolean;
+}
+
+/** Writes a request for a fresh set (`requests/<ISO time>.json`); returns its S3 key. */
+export async function requestRefresh(s3: S3Client, bucket: string, keyArn: string, reason: string): Promise<string> {
+  const key = `${offlinePrefix(keyArn)}${OFFLINE_FOLDER.REQUESTS}${new Date().toISOString()}.json`;
+  await putObject(s3, bucket, key, JSON.stringify({ reason }), 'application/json');
+  return key;
+}
+
+export async function parameters(options: ParametersOptions): Promise<void> {
+  const keyArn = await resolveKeyArn(options.key, options.region);
+  const region = options.region ?? regionOfArn(keyArn)!;
+  const s3 = s3Client(region);
+  try {
+    const names = await completeSets(s3, options.bucket, keyArn);
+    if (names.length === 0) {
+      const request = await requestRefresh(s3, options.bucket, keyArn, 'no complete parameter set');
+      throw new CliError(`No complete parameter set for ${keyArn} in s3://${options.bucket}/ yet (a deploy publishes one); requested one at s3://${options.bucket}/${request}. Run parameters again once it is there.`, EXIT.REFUSED);
+    }
+    const set = await readSet(s3, options.bucket, keyArn, names[0]);
+    const left = hoursLeft(set.manifest);
+    if (left <= 0) {
+      const request = await requestRefresh(s3, options.bucket, keyArn, `the freshest set ${set.name} lapsed at ${set.manifest.parametersValidTo}`);
+      throw new CliError(`The freshest parameter set of ${keyArn} (${set.name}) lapsed at ${set.manifest.parametersValidTo}: KMS would refuse a blob wrapped under it. `
+        + `Requested a fresh one at s3://${options.bucket}/${request}; run parameters again once it is there.`, EXIT.REFUSED);
+    }
+    const refresh = left < options.minHours
+      ? await requestRefresh(s3, options.bucket, keyArn, `${left.toFixed(1)} hours left on ${set.name}, fewer than the ${options.minHours} asked`)
+      : undefined;
+
+    const out = resolve(options.out);
+    mkdirSync(out, { recursive: true });
+    const written: Record<string, string> = {};
+    for (const [name, body] of Object.entries(set.files)) {
+      const path = join(out, name);
+      writeFileSync(path, body, { mode: 0o600 });
+      chmodSync(path, 0o600);
+      written[name] = path;
+    }
+    const recipe = recipeFor(set.manifest, out);
+    const m = set.manifest;
+    const expiration = m.expirationModel === 'KEY_MATERIAL_EXPIRES' ? `expires ${m.validTo}` : 'never expires';
+    report(options.json, {
+      keyArn, bucket: options.bucket, set: set.name, parametersValidTo: m.parametersValidTo, hoursLeft: Number(left.toFixed(2)),
+      keySpec: m.keySpec, wrappingAlgorithm: m.wrappingAlgorithm, wrappingKeySpec: m.wrappingKeySpec, materialFormat: m.materialFormat,
+      expirationModel: m.expirationModel, validTo: m.validTo, importType: m.importType, files: written, refreshRequested: refresh, recipe,
+    }, [
+      `Parameter set ${set.name} for ${keyArn}`,
+      `  verified against its manifest (SHA-256 of each file) and written to ${out}: ${Object.keys(written).sort().join(', ')}`,
+      `  valid until ${m.parametersValidTo} (${left.toFixed(1)} hours left): upload the wrapped blob before then`,
+      `  ${m.keySpec}, wrapped with ${m.wrappingAlgorithm} under ${m.wrappingKeySpec}; the material: ${m.materialFormat}; it ${expiration} once imported`,
+      ...(refresh ? [`  fewer than ${options.minHours} hours left: requested a fresh set at s3://${options.bucket}/${refresh}`] : []),
+      `  the HSM needs only ${PARAMETER_FILE.PUBLIC_KEY_PEM} (or .der); the handler imports with its own copy of ${PARAMETER_FILE.IMPORT_TOKEN}`,
+      '',
+      ...recipeLines(recipe),
+    ]);
+  } finally {
+    s3.destroy();
+  }
+}
