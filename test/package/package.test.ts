@@ -18,13 +18,15 @@ type PackResult = Array<{ filename: string }>;
  * acknowledge refuses `::` in an id (2.252 to 2.268), and each finding reported as acknowledged under
  * cdk-nag's AwsSolutions pack from 2.269.
  */
-type Acknowledged = 'not-recorded' | 'recorded' | 'reported';
+type Acknowledged = 'not-recorded' | 'by-hand' | 'recorded' | 'reported';
 interface Consumer { 'aws-cdk-lib': string; constructs: string; 'cdk-nag'?: string; acknowledged: Acknowledged }
 const NAG = pkg.devDependencies['cdk-nag'];
 /** The peer range's floor (what a user on the oldest supported versions has). */
 const FLOOR: Consumer = { 'aws-cdk-lib': '2.237.0', constructs: '10.0.0', acknowledged: 'not-recorded' };
 const CONSUMERS: Array<[string, Consumer]> = [
   ['the floor, before Validations', FLOOR],
+  // With cdk-nag 2 (Aspects), a user suppresses the two findings by hand, as README's Install section shows.
+  ['the floor, with cdk-nag 2 and README\'s suppressions', { 'aws-cdk-lib': '2.237.0', constructs: '10.5.1', 'cdk-nag': '2.38.2', acknowledged: 'by-hand' }],
   ['Validations without acknowledge', { 'aws-cdk-lib': '2.251.0', constructs: '10.5.0', acknowledged: 'not-recorded' }],
   ['acknowledge refusing :: in an id', { 'aws-cdk-lib': '2.263.0', constructs: '10.5.1', 'cdk-nag': NAG, acknowledged: 'recorded' }],
   ['the first with full acknowledgement ids', { 'aws-cdk-lib': '2.269.0', constructs: '10.5.1', 'cdk-nag': NAG, acknowledged: 'reported' }],
@@ -90,8 +92,8 @@ test('the peer ranges start at the floor the consumer test below installs, and t
   expect(engines).toBe(`>= ${process.versions.node.split('.')[0]}`);
 });
 
-/** Runs in the consumer project: synthesizes one key (alias, grant), with cdk-nag's AwsSolutions pack where installed; prints what cdk-nag found. */
-const consumerApp = (outdir: string, nag: boolean) => `
+/** Runs in the consumer project: synthesizes one key (alias, grant), with cdk-nag's AwsSolutions pack where installed (a plugin in cdk-nag 3, an aspect in 2); prints what cdk-nag found. */
+const consumerApp = (outdir: string, nag: 'plugin' | 'by-hand' | false) => `
   const Module = require('node:module');
   const load = Module._load;
   Module._load = function (request, ...rest) {
@@ -112,15 +114,24 @@ const consumerApp = (outdir: string, nag: boolean) => `
     alias: 'alias/consumer',
   });
   key.grantDecrypt(new iam.Role(stack, 'R', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') }));
-  if (${nag}) cdk.Validations.of(app).addPlugins(new (require('cdk-nag').AwsSolutionsChecks)(app));
-  let failure;
-  try { app.synth(); } catch (error) { failure = error.message; }
+  const nag = ${JSON.stringify(nag)};
+  if (nag === 'by-hand') {
+    const { AwsSolutionsChecks, NagSuppressions } = require('cdk-nag');
+    cdk.Aspects.of(app).add(new AwsSolutionsChecks());
+    // README's Install section, verbatim.
+    NagSuppressions.addResourceSuppressions(key, [{ id: 'AwsSolutions-KMS5', reason: 'Imported material cannot rotate automatically.' }], true);
+    NagSuppressions.addResourceSuppressionsByPath(stack, \`/\${stack.stackName}/ImportedKmsKeyProvider/FrameworkRole/DefaultPolicy/Resource\`,
+      [{ id: 'AwsSolutions-IAM5', reason: 'The provider framework invokes the import handler, any version.', appliesTo: [{ regex: '/^Resource::<ImportedKmsKeyProvider.*\\\\.Arn>:\\\\*$/' }] }]);
+  } else if (nag) cdk.Validations.of(app).addPlugins(new (require('cdk-nag').AwsSolutionsChecks)(app));
+  let failure, assembly;
+  try { assembly = app.synth(); } catch (error) { failure = error.message; }
+  const errors = assembly ? assembly.getStackByName('Consumer').messages.filter((m) => m.level === 'error').map((m) => String(m.entry.data)) : [];
   const recorded = {};
   for (const c of app.node.findAll()) for (const m of c.node.metadata) if (m.type === 'aws:cdk:acknowledged-rules') Object.assign(recorded, m.data);
-  const report = ${nag} ? JSON.parse(fs.readFileSync(outdir + '/validation-report.json', 'utf8')).pluginReports.find((r) => r.pluginName === 'AwsSolutions') : undefined;
+  const report = nag === 'plugin' ? JSON.parse(fs.readFileSync(outdir + '/validation-report.json', 'utf8')).pluginReports.find((r) => r.pluginName === 'AwsSolutions') : undefined;
   console.log(JSON.stringify({
     failure, recorded,
-    open: report ? report.violations.map((v) => v.ruleName) : [],
+    open: report ? report.violations.map((v) => v.ruleName) : errors,
     reported: report ? (report.suppressedViolations || []).map((v) => v.ruleName).sort() : [],
   }));
 `;
@@ -143,18 +154,18 @@ describe.each(CONSUMERS)('a consumer on aws-cdk-lib %s', (_, consumer) => {
 
     const outdir = mkdtempSync(join(tmpdir(), 'consumer-out-'));
     // No esbuild module may load, and no docker (or any other) executable is on PATH.
-    const result = JSON.parse(execFileSync(process.execPath, ['-e', consumerApp(outdir, versions['cdk-nag'] !== undefined)],
+    const result = JSON.parse(execFileSync(process.execPath, ['-e', consumerApp(outdir, acknowledged === 'by-hand' ? 'by-hand' : versions['cdk-nag'] !== undefined && 'plugin')],
       { cwd: consumerDir, encoding: 'utf8', env: { ...process.env, PATH: mkdtempSync(join(tmpdir(), 'empty-path-')) } })) as ConsumerResult;
     expect(result.failure).toBeUndefined();
     expect(result.open).toEqual([]);
     const ids = Object.keys(result.recorded).sort();
-    if (acknowledged === 'not-recorded') expect(ids).toEqual([]);
+    if (acknowledged === 'not-recorded' || acknowledged === 'by-hand') expect(ids).toEqual([]);
     // aws-cdk-lib records each acknowledgement, with its reason, as construct metadata cdk-nag reads.
     else expect(ids).toEqual(acknowledged === 'recorded' ? [IAM5, `AwsSolutions::${KMS5}`] : [`AwsSolutions::${IAM5}`, `AwsSolutions::${KMS5}`]);
     for (const reason of Object.values(result.recorded)) expect(reason.length).toBeGreaterThan(40);
     // From 2.269 the validation report lists each one as acknowledged under the AwsSolutions pack; before,
     // it lists KMS5, and cdk-nag honours the IAM5 finding on the construct itself, so it is never open.
-    expect(result.reported).toEqual({ 'not-recorded': [], 'recorded': [KMS5], 'reported': [IAM5, KMS5] }[acknowledged]);
+    expect(result.reported).toEqual({ 'not-recorded': [], 'by-hand': [], 'recorded': [KMS5], 'reported': [IAM5, KMS5] }[acknowledged]);
 
     const template = JSON.parse(readFileSync(join(outdir, 'Consumer.template.json'), 'utf8')) as CfnTemplate;
     const types = Object.values(template.Resources).map((r) => r.Type);
