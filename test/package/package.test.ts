@@ -122,6 +122,8 @@ const consumerApp = (outdir: string, nag: 'plugin' | 'by-hand' | false) => `
     NagSuppressions.addResourceSuppressions(key, [{ id: 'AwsSolutions-KMS5', reason: 'Imported material cannot rotate automatically.' }], true);
     NagSuppressions.addResourceSuppressionsByPath(stack, \`/\${stack.stackName}/ImportedKmsKeyProvider/FrameworkRole/DefaultPolicy/Resource\`,
       [{ id: 'AwsSolutions-IAM5', reason: 'The provider framework invokes the import handler, any version.', appliesTo: [{ regex: '/^Resource::<ImportedKmsKeyProvider.*\\\\.Arn>:\\\\*$/' }] }]);
+    NagSuppressions.addResourceSuppressionsByPath(stack, \`/\${stack.stackName}/ImportedKmsKeyProvider/Provider/framework-onEvent/Resource\`,
+      [{ id: 'AwsSolutions-L1', reason: 'aws-cdk-lib chooses the runtime of its provider framework function.' }]);
   } else if (nag) cdk.Validations.of(app).addPlugins(new (require('cdk-nag').AwsSolutionsChecks)(app));
   let failure, assembly;
   try { assembly = app.synth(); } catch (error) { failure = error.message; }
