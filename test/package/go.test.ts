@@ -2,10 +2,11 @@
 // its requirements to the peer ranges' floors (as `npm run package` does), and a small Go CDK app
 // (test/package/go-app, aws-cdk-lib's Go module from the Go module proxy) builds against it and
 // synthesizes. The app binary is cached in .cache/go-app, keyed on the content of the generated module
-// and the app, so a rerun with an unchanged library only synthesizes.
+// and the app, and so is the generated module (keyed on the assembly and what the npm tarball ships), so a
+// rerun with an unchanged library only synthesizes.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { testSynthesizedApp, validTo } from './synthesized-app';
@@ -17,31 +18,35 @@ const cache = join(root, '.cache', 'go-app');
 const moduleDir = join(cache, 'importedkmskey');
 const jsiiEnv = { ...process.env, JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '20', JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION: '1' };
 
-/** A hash of every file under each of `dirs`, by path and content. */
-function contentHash(...dirs: string[]): string {
+/** A hash of every file at or under each of `paths`, by path and content. */
+function contentHash(...paths: string[]): string {
   const hash = createHash('sha256');
-  const walk = (base: string, dir: string): void => {
-    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(base, path);
-      else hash.update(`${relative(base, path)}\0`).update(readFileSync(path)).update('\0');
-    }
+  const walk = (base: string, path: string): void => {
+    if (!statSync(path).isDirectory()) return void hash.update(`${relative(base, path)}\0`).update(readFileSync(path)).update('\0');
+    for (const name of readdirSync(path).sort()) walk(base, join(path, name));
   };
-  for (const dir of dirs) walk(dir, dir);
+  for (const path of paths) walk(root, path);
   return hash.digest('hex').slice(0, 16);
 }
+/** What jsii-pacmak generates the Go module from: the assembly and what the npm tarball it embeds ships. */
+const PACMAK_INPUTS = ['.jsii', 'package.json', 'build', 'assets', 'README.md', 'LICENSE', 'CHANGELOG.md', 'docs'].map((f) => join(root, f));
 
 let goMod: string;
 let moduleBundle: Buffer;
 let outdir: string;
 
 beforeAll(() => {
-  const packDir = mkdtempSync(join(tmpdir(), 'pacmak-go-'));
-  // npm test built the package already; packing without scripts keeps the tree's build as it is.
-  execFileSync('npx', ['jsii-pacmak', '--targets', 'go', '--code-only', '--no-npmignore', '--pack-command', 'npm pack --ignore-scripts', '--outdir', packDir],
-    { cwd: root, env: jsiiEnv, stdio: 'inherit' });
-  const generated = join(packDir, 'go', 'importedkmskey');
-  execFileSync(process.execPath, [join(root, 'scripts', 'pin-go-module.mjs'), generated]);
+  // Generation takes long (minutes on a busy machine): cached, keyed on its inputs.
+  const generated = join(cache, 'generated', contentHash(...PACMAK_INPUTS));
+  if (!existsSync(generated)) {
+    const packDir = mkdtempSync(join(tmpdir(), 'pacmak-go-'));
+    // npm test built the package already; packing without scripts keeps the tree's build as it is.
+    execFileSync('npx', ['jsii-pacmak', '--targets', 'go', '--code-only', '--no-npmignore', '--pack-command', 'npm pack --ignore-scripts', '--outdir', packDir],
+      { cwd: root, env: jsiiEnv, stdio: 'inherit' });
+    execFileSync(process.execPath, [join(root, 'scripts', 'pin-go-module.mjs'), join(packDir, 'go', 'importedkmskey')]);
+    rmSync(join(cache, 'generated'), { recursive: true, force: true });
+    cpSync(join(packDir, 'go', 'importedkmskey'), generated, { recursive: true });
+  }
   goMod = readFileSync(join(generated, 'go.mod'), 'utf8');
   // The handler bundle as the Go module carries it: inside the npm tarball jsii embeds in the module.
   const [tarball] = readdirSync(join(generated, 'jsii')).filter((f) => f.endsWith('.tgz'));
