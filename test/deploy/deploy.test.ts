@@ -88,7 +88,8 @@ describe('the example app (cdk.json)', () => {
     const events = new EventBridgeClient({ region: h.engine.env.AWS_REGION, endpoint: h.engine.endpoint, credentials: { accessKeyId: 'ministack', secretAccessKey: 'ministack' } });
     const lambda = new LambdaClient({ region: h.engine.env.AWS_REGION, endpoint: h.engine.endpoint, credentials: { accessKeyId: 'ministack', secretAccessKey: 'ministack' } });
     try {
-      const [rule] = Object.values(await h.resources(EXAMPLE, 'AWS::Events::Rule'));
+      // The provider's renewal rule (the example also has a rule on out-of-band material changes).
+      const [rule] = Object.entries(await h.resources(EXAMPLE, 'AWS::Events::Rule')).filter(([id]) => id.startsWith('ImportedKmsKeyProviderRenewal')).map(([, r]) => r);
       const { Targets } = await events.send(new ListTargetsByRuleCommand({ Rule: rule.PhysicalResourceId }));
       expect(Targets).toHaveLength(1);
       const sessionArn = await h.keyOf(EXAMPLE, 'SessionKey');
