@@ -5,10 +5,10 @@
 // and the app, and so is the generated module (keyed on the assembly and what the npm tarball ships), so a
 // rerun with an unchanged library only synthesizes.
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { contentHash, jsiiEnv, PACMAK_INPUTS } from './pacmak-cache';
 import { testSynthesizedApp, validTo } from './synthesized-app';
 
 const root = resolve(__dirname, '..', '..');
@@ -16,20 +16,6 @@ const appDir = join(root, 'test', 'package', 'go-app');
 const cache = join(root, '.cache', 'go-app');
 /** Where test/package/go-app/go.mod's replace directive finds the generated module. */
 const moduleDir = join(cache, 'importedkmskey');
-const jsiiEnv = { ...process.env, JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '20', JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION: '1' };
-
-/** A hash of every file at or under each of `paths`, by path and content. */
-function contentHash(...paths: string[]): string {
-  const hash = createHash('sha256');
-  const walk = (base: string, path: string): void => {
-    if (!statSync(path).isDirectory()) return void hash.update(`${relative(base, path)}\0`).update(readFileSync(path)).update('\0');
-    for (const name of readdirSync(path).sort()) walk(base, join(path, name));
-  };
-  for (const path of paths) walk(root, path);
-  return hash.digest('hex').slice(0, 16);
-}
-/** What jsii-pacmak generates the Go module from: the assembly and what the npm tarball it embeds ships. */
-const PACMAK_INPUTS = ['.jsii', 'package.json', 'build', 'assets', 'README.md', 'LICENSE', 'CHANGELOG.md', 'docs'].map((f) => join(root, f));
 
 let goMod: string;
 let moduleBundle: Buffer;
