@@ -5,5 +5,8 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
   testTimeout: 60_000,
+  // Two workers on two cores: the slowest suites mostly wait on child processes (jsii-pacmak, Maven,
+  // go build, the CloudFormation engine), so they overlap well; jest's default is one fewer than the cores.
+  maxWorkers: 2,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 };

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -9,6 +9,7 @@ import { KeyMaterialLock } from './key-material-lock';
 import { KeyMaterialExpiration } from './key-material-expiration';
 import { keySettings, requireDestroy, requireMaterial } from './private/key-construction';
 import { importMaterial } from './private/material-import';
+import { acknowledgeNagFinding } from './private/nag-acknowledgement';
 import { validateOffline } from './private/offline-wrapping';
 import { validateRotation } from './private/rotation-rules';
 import { WrappingAlgorithm, WrappingKeySpec } from './wrapping';
@@ -245,10 +246,8 @@ export class ImportedKmsKey extends ImportedKeyBase {
       multiRegion: props.multiRegion,
     });
     (this.key.node.defaultChild as kms.CfnKey).origin = 'EXTERNAL';
-    Validations.of(this.key).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-KMS5',
-      reason: 'KMS cannot rotate imported key material automatically (EnableKeyRotation is refused for Origin EXTERNAL); rotate by importing new material on demand.',
-    });
+    acknowledgeNagFinding(this.key, 'AwsSolutions-KMS5',
+      'KMS cannot rotate imported key material automatically (EnableKeyRotation is refused for Origin EXTERNAL); rotate by importing new material on demand.');
 
     const imported = importMaterial(this, settings, {
       keyArn: this.key.keyArn, keyId: this.key.keyId, keyPolicy: this.key, keyResource: this.key.node.defaultChild as kms.CfnKey,

@@ -18,4 +18,7 @@ fi
 npm run --silent build
 rm -rf dist
 npx jsii-pacmak --no-npmignore --targets "${targets[@]}"
+# The Go module requires the peer ranges' floors, not the devDependencies pacmak read (the Java pom
+# already takes the ranges): a Go user is not forced onto the newest aws-cdk-lib.
+if [ -f dist/go/importedkmskey/go.mod ]; then node scripts/pin-go-module.mjs dist/go/importedkmskey; fi
 ls -R dist | head -40

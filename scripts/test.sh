@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `npm test`: type-check, lint (eslint.config.mjs), build (bundle the handler, compile lib/ with
 # jsii), install the emulators and the Python app's virtualenvs (idempotent), run every jest suite
-# (unit, construct, openssl, cdk-nag, cfn-lint, emulator lifecycle, npm package and consumers, Python
-# app, API.md), and end with one line `N passed, N failed`.
+# (unit, construct, openssl, cdk-nag, cfn-lint, emulator lifecycle, npm package and consumers, Python,
+# Go and Java apps, API.md), and end with one line `N passed, N failed`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 

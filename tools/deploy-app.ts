@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ImportedKmsKey, KeyMaterial, KeyMaterialExpiration } from '../lib';
@@ -36,7 +36,8 @@ export function synthesizeAssembly(stackName: string, keys: DeployedKey[], plain
       keySpec: key.keySpec,
       alias: `alias/deploy-${key.id.toLowerCase()}`,
       description: `deployed by test/deploy: ${key.id}`,
-      ...(key.shred ? { removalPolicy: RemovalPolicy.DESTROY, shredMaterialOnRemoval: true } : {}),
+      // MiniStack has no GetKeyLastUsage: the shredding key opts out of the last-use check.
+      ...(key.shred ? { removalPolicy: RemovalPolicy.DESTROY, shredMaterialOnRemoval: true, shredIfUnusedFor: Duration.seconds(0) } : {}),
     });
   }
   app.synth();

@@ -1,6 +1,6 @@
 import * as path from 'path';
 import * as fs from 'fs';
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -9,6 +9,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { constructError } from './construct-error';
 import { HandlerPermissions } from './handler-permissions';
+import { acknowledgeNagFinding } from './nag-acknowledgement';
 import { RenewalSchedule } from './renewal-schedule';
 import { deliverUploads } from './upload-delivery';
 import { HANDLER_TIMEOUT_SECONDS } from '../shared/limits';
@@ -90,10 +91,9 @@ export class ImportProvider extends Construct {
       logGroup: frameworkLogs,
     }).serviceToken;
     const handlerLogicalId = Stack.of(this).getLogicalId(handler.node.defaultChild as lambda.CfnFunction);
-    Validations.of(frameworkRole).acknowledge({
-      id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${handlerLogicalId}.Arn>:*]`,
-      reason: 'The Provider framework may invoke any version of the import handler function, and only that function.',
-    });
+    acknowledgeNagFinding(frameworkRole, 'AwsSolutions-IAM5',
+      'The Provider framework may invoke any version of the import handler function, and only that function.',
+      `Resource::<${handlerLogicalId}.Arn>:*`);
   }
 
   /** Offline wrapping: the operators' uploads to `bucket` invoke this handler (upload-delivery.ts). */

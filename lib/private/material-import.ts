@@ -82,7 +82,8 @@ export function importMaterial(scope: Construct, settings: KeySettings, target: 
   }
   const offline = current.offlineWrapping ? offlineStore(scope, provider.role, current.offlineWrapping, target.keyId!) : undefined;
   if (offline) {
-    lockImportToHandler(target.keyPolicy!, provider.role);
+    // materialLock already denies these actions (and more) to all but the handler and break-glass.
+    if (!target.materialLock) lockImportToHandler(target.keyPolicy!, provider.role);
     provider.deliverUploads(offline.bucket);
   }
   for (const material of materials) {

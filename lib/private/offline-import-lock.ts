@@ -7,8 +7,7 @@ import type { KeyPolicyHolder } from './handler-permissions';
  * key takes the first material offered, and whoever can get parameters can offer one: the Deny
  * closes that gap. It does not deny kms:PutKeyPolicy, so key administrators can still remove it.
  *
- * Kept apart from the general key-side lock (issue 27) so the two merge: this one is always on in
- * offline mode, and names only these two actions.
+ * With `materialLock`, whose Deny covers these actions too, this statement is left out.
  */
 export function lockImportToHandler(key: KeyPolicyHolder, handlerRole: iam.IRole): void {
   key.addToResourcePolicy(new iam.PolicyStatement({

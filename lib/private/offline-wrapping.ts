@@ -1,8 +1,9 @@
-import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { constructError } from './construct-error';
+import { acknowledgeNagFinding } from './nag-acknowledgement';
 import type { KeySettings } from './key-construction';
 import type { KeyMaterial, OfflineWrappingOptions } from '../key-material';
 import { OFFLINE_FOLDER } from '../shared/contract';
@@ -33,12 +34,10 @@ export function parameterBucket(scope: Construct): s3.IBucket {
     objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
     removalPolicy: RemovalPolicy.RETAIN,
   });
-  Validations.of(bucket).acknowledge({
-    id: 'AwsSolutions::AwsSolutions-S1',
-    reason: 'The bucket holds only wrapping public keys, import tokens bound to one key for 24 hours, HSM-wrapped blobs and results; '
+  acknowledgeNagFinding(bucket, 'AwsSolutions-S1',
+    'The bucket holds only wrapping public keys, import tokens bound to one key for 24 hours, HSM-wrapped blobs and results; '
       + 'every import is recorded by CloudTrail (ImportKeyMaterial) and in a result object. Server access logs would need a second bucket per stack: '
-      + 'pass your own bucket (with logging) through KeyMaterial.fromOfflineWrapping({ bucket }) to have them.',
-  });
+      + 'pass your own bucket (with logging) through KeyMaterial.fromOfflineWrapping({ bucket }) to have them.');
   return bucket;
 }
 
@@ -130,5 +129,5 @@ function acknowledgeResources(scope: Construct, grantee: iam.IGrantable, arns: s
     if (v['Fn::Join']) return v['Fn::Join'][1].map(nagForm).join(v['Fn::Join'][0]);
     return JSON.stringify(value);
   };
-  for (const arn of arns) Validations.of(grantee).acknowledge({ id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagForm(stack.resolve(arn))}]`, reason });
+  for (const arn of arns) acknowledgeNagFinding(grantee, 'AwsSolutions-IAM5', reason, `Resource::${nagForm(stack.resolve(arn))}`);
 }

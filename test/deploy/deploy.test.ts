@@ -5,7 +5,8 @@
  * (CloudFormation, KMS, EventBridge), never the handler's logs. One engine for the file; the cases
  * build on each other in order.
  */
-import { mkdtempSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListTargetsByRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -13,7 +14,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { ListAliasesCommand } from '@aws-sdk/client-kms';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { KeyMaterialExpiration } from '../../lib';
-import { DEPLOY_FLAGS, stackEvents } from '../../tools/cdk-cli';
+import { DEPLOY_FLAGS, REPO_ROOT, stackEvents } from '../../tools/cdk-cli';
 import { DeployedKey, synthesizeAssembly } from '../../tools/deploy-app';
 import { MINISTACK_ACCOUNT, onlyLoopback } from '../../tools/ministack';
 import { expectNoLeak } from '../support/keys';
@@ -24,6 +25,7 @@ jest.setTimeout(180_000);
 const h = new MiniStackHarness();
 const EXAMPLE = 'ImportedKmsKeyExample';
 const CASES = 'ImportedKmsKeyDeployCases';
+const CONSUMER = 'ImportedKmsKeyConsumer';
 const message = Buffer.from('a message for the imported key');
 const start = Math.floor(Date.now() / 1000) * 1000;
 const inDays = (days: number) => new Date(start + days * 86_400_000);
@@ -88,7 +90,8 @@ describe('the example app (cdk.json)', () => {
     const events = new EventBridgeClient({ region: h.engine.env.AWS_REGION, endpoint: h.engine.endpoint, credentials: { accessKeyId: 'ministack', secretAccessKey: 'ministack' } });
     const lambda = new LambdaClient({ region: h.engine.env.AWS_REGION, endpoint: h.engine.endpoint, credentials: { accessKeyId: 'ministack', secretAccessKey: 'ministack' } });
     try {
-      const [rule] = Object.values(await h.resources(EXAMPLE, 'AWS::Events::Rule'));
+      // The provider's renewal rule (the example also has a rule on out-of-band material changes).
+      const [rule] = Object.entries(await h.resources(EXAMPLE, 'AWS::Events::Rule')).filter(([id]) => id.startsWith('ImportedKmsKeyProviderRenewal')).map(([, r]) => r);
       const { Targets } = await events.send(new ListTargetsByRuleCommand({ Rule: rule.PhysicalResourceId }));
       expect(Targets).toHaveLength(1);
       const sessionArn = await h.keyOf(EXAMPLE, 'SessionKey');
@@ -208,8 +211,61 @@ describe('Updates, a failing Update, rotation and destroy (a stack synthesized i
   });
 });
 
+describe('a consumer app installed from the packed tarball (npm pack, npm install, cdk deploy)', () => {
+  const material = h.newMaterial();
+  let app: string;
+
+  beforeAll(() => {
+    // The package as users get it: `npm pack` of the built repository (npm test builds first), then
+    // installed beside the aws-cdk-lib and constructs the repository develops against.
+    app = mkdtempSync(join(tmpdir(), 'deploy-consumer-'));
+    const [pack] = JSON.parse(execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', app], { cwd: REPO_ROOT, encoding: 'utf8' })) as Array<{ filename: string }>;
+    const dev = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies;
+    writeFileSync(join(app, 'package.json'), JSON.stringify({
+      name: 'consumer', private: true,
+      dependencies: { 'imported-kms-key': `file:./${pack.filename}`, 'aws-cdk-lib': dev['aws-cdk-lib'], constructs: dev.constructs },
+    }));
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: app, stdio: 'ignore' });
+    writeFileSync(join(app, 'app.js'), [
+      "const { App, Stack } = require('aws-cdk-lib');",
+      "const iam = require('aws-cdk-lib/aws-iam');",
+      "const secretsmanager = require('aws-cdk-lib/aws-secretsmanager');",
+      "const { ImportedKmsKey, KeyMaterial, KeyMaterialExpiration } = require('imported-kms-key');",
+      'const app = new App();',
+      `const stack = new Stack(app, '${CONSUMER}');`,
+      "const secret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Material', process.env.CONSUMER_SECRET_ARN);",
+      "const key = new ImportedKmsKey(stack, 'ConsumerKey', { keyMaterial: KeyMaterial.fromSecret(secret), expiration: KeyMaterialExpiration.never(), alias: 'alias/consumer' });",
+      "key.grantEncryptDecrypt(new iam.Role(stack, 'ConsumerRole', { assumedBy: new iam.AccountRootPrincipal() }));",
+      'app.synth();',
+    ].join('\n'));
+  }, 300_000);
+
+  test('deploys from the installed package: CREATE_COMPLETE, the key Enabled with the secret\'s material, its alias; destroy keeps the key', async () => {
+    process.env.CONSUMER_SECRET_ARN = await h.newSecret(material);
+    try {
+      const run = await h.cdk(['deploy', ...DEPLOY_FLAGS, '--app', 'node app.js', '--output', mkdtempSync(join(tmpdir(), 'cdk-out-')), CONSUMER], app);
+      expect(run.code).toBe(0);
+      expect(await h.status(CONSUMER)).toBe('CREATE_COMPLETE');
+      const keyArn = await h.keyOf(CONSUMER, 'ConsumerKey');
+      expect((await h.describeKey(keyArn)).KeyState).toBe('Enabled');
+      expect(openMiniStackCiphertext(await h.encrypt(keyArn, message), material)).toEqual(message);
+      const aliases = (await h.kms.send(new ListAliasesCommand({}))).Aliases ?? [];
+      expect(aliases.find((a) => a.AliasName === 'alias/consumer')?.TargetKeyId).toBe((await h.describeKey(keyArn)).KeyId);
+      // The handler the engine ran is the package's bundle, byte for byte.
+      const shipped = readFileSync(join(app, 'node_modules', 'imported-kms-key', 'assets', 'import-handler', 'index.js'));
+      expect(shipped.equals(readFileSync(join(REPO_ROOT, 'assets', 'import-handler', 'index.js')))).toBe(true);
+      expectNoLeak(run.output, material);
+      const destroy = await h.cdk(['destroy', '--force', '--app', 'node app.js', CONSUMER], app);
+      expect(destroy.code).toBe(0);
+      expect((await h.describeKey(keyArn)).KeyState).toBe('Enabled');
+    } finally {
+      delete process.env.CONSUMER_SECRET_ARN;
+    }
+  });
+});
+
 test('no material in any stack event, output, CLI output or log the engine wrote', async () => {
-  const written = await h.everythingWritten(['CDKToolkit', EXAMPLE, CASES]);
+  const written = await h.everythingWritten(['CDKToolkit', EXAMPLE, CASES, CONSUMER]);
   expect(written.length).toBeGreaterThan(10_000);
   expectNoLeak(written, ...h.materials);
 });

@@ -7,7 +7,7 @@
  */
 import { constants, createHmac, createPublicKey, generateKeyPairSync, publicEncrypt, randomBytes, verify } from 'node:crypto';
 import { DecryptCommand, GenerateMacCommand, GetParametersForImportCommand, GetPublicKeyCommand, ImportKeyMaterialCommand, SignCommand } from '@aws-sdk/client-kms';
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { wrapKeyMaterial } from '../../lambda/material/wrap';
 import { KeyMaterialEncoding, WrappingAlgorithm, WrappingKeySpec } from '../../lib';
@@ -132,8 +132,16 @@ test('crypto-shred: the Delete of an HMAC and an ECC key that opted in deletes t
     hmac('ShredMac', kms.KeySpec.HMAC_256, 32, 'base64'),
     asymmetric('ShredSigner', kms.KeySpec.ECC_NIST_P256, kms.KeyUsage.SIGN_VERIFY, 'pkcs8-pem', 'ECDSA_SHA_256', 'sha256'),
   ];
-  const deployment = await importAll(cases, () => ({ shredMaterialOnRemoval: true, removalPolicy: RemovalPolicy.DESTROY }));
+  // LocalStack has no GetKeyLastUsage, so these keys opt out of the check (shredIfUnusedFor 0)...
+  const deployment = await importAll(cases, () => ({ shredMaterialOnRemoval: true, removalPolicy: RemovalPolicy.DESTROY, shredIfUnusedFor: Duration.seconds(0) }));
   for (const c of cases) await c.check(deployment.keyArn(c.id));
+  // ...and with the default window, a check that cannot be answered fails the Delete and keeps the material.
+  const checked = { ...deployment.properties('ShredMac') };
+  delete checked.ShredIfUnusedFor;
+  const [refused] = await h.invoke(deployment, deployment.deleteEvent(deployment.keyArn('ShredMac'), checked));
+  expect(refused.status).toBe('FAILED');
+  expect(refused.status === 'FAILED' && refused.reason).toMatch(/GetKeyLastUsage|last used/);
+  expect((await h.describeKey(deployment.keyArn('ShredMac'))).KeyState).toBe('Enabled');
   const results = await h.invoke(deployment, ...cases.map((c) => deployment.deleteEvent(deployment.keyArn(c.id), deployment.properties(c.id))));
   expect(results.map((r) => r.status)).toEqual(['SUCCESS', 'SUCCESS']);
   // KMS refuses every cryptographic operation of a PendingImport key; LocalStack still performs them (README).

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { CfnResources, CfnTemplate } from '../../tools/template';
+import { testSynthesizedApp, validTo } from './synthesized-app';
 
 const root = resolve(__dirname, '..', '..');
 const venv = join(root, '.cache', 'python-app', 'venv');
@@ -24,9 +24,6 @@ with tarfile.open(fileobj=io.BytesIO(wheel.read(name))) as tgz:
 
 let wheelBundle: Buffer;
 let outdir: string;
-let resources: CfnResources;
-// KMS takes a ValidTo at most 365 days ahead: 180 days from now, in whole seconds.
-const validTo = new Date(Math.floor(Date.now() / 1000) * 1000 + 180 * 86_400_000).toISOString().replace('.000Z', 'Z');
 
 beforeAll(() => {
   if (!existsSync(join(venv, 'bin', 'python'))) throw new Error(`${venv} is missing: run scripts/install-python-app-env.sh (npm test does)`);
@@ -42,32 +39,10 @@ beforeAll(() => {
   execFileSync(join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', '--no-deps', '--force-reinstall', wheel]);
   outdir = mkdtempSync(join(tmpdir(), 'python-app-'));
   execFileSync(join(venv, 'bin', 'python'), [join(root, 'test', 'package', 'python-app', 'app.py'), outdir, validTo], { env: jsiiEnv, stdio: 'inherit' });
-  resources = (JSON.parse(readFileSync(join(outdir, 'PythonConsumer.template.json'), 'utf8')) as CfnTemplate).Resources;
 }, 300_000);
-
-const ofType = (type: string) => Object.values(resources).filter((r) => r.Type === type);
 
 test('the wheel carries the handler bundle', () => {
   expect(wheelBundle.equals(readFileSync(join(root, 'assets', 'import-handler', 'index.js')))).toBe(true);
 });
 
-test('the Python app gets an EXTERNAL key, an import custom resource without material, an alias and a grant', () => {
-  const [key] = ofType('AWS::KMS::Key');
-  expect(key.Properties).toMatchObject({ Origin: 'EXTERNAL' });
-  const [imp] = ofType('Custom::ImportedKmsKeyMaterial');
-  expect(imp.Properties).toMatchObject({ ValidTo: validTo });
-  expect(imp.Properties.SecretId).toBeDefined();
-  // The material itself never reaches the template: only references to where it is.
-  expect(Object.keys(imp.Properties)).not.toEqual(expect.arrayContaining(['Material', 'KeyMaterial', 'SecretString']));
-  expect(ofType('AWS::KMS::Alias').map((r) => r.Properties.AliasName)).toEqual(['alias/payments']);
-  const grants = ofType('AWS::IAM::Policy').filter((p) => JSON.stringify(p.Properties).includes('kms:Encrypt'));
-  expect(grants).toHaveLength(1);
-  expect(JSON.stringify(grants[0].Properties)).toContain('kms:Decrypt');
-});
-
-test('the handler asset the Python app synthesizes is the pre-built bundle, byte for byte', () => {
-  const bundle = readFileSync(join(root, 'assets', 'import-handler', 'index.js'));
-  const shipped = readdirSync(outdir).filter((f) => f.startsWith('asset.') && existsSync(join(outdir, f, 'index.js')))
-    .filter((f) => readFileSync(join(outdir, f, 'index.js')).equals(bundle));
-  expect(shipped).toHaveLength(1);
-});
+testSynthesizedApp('Python', 'PythonConsumer', () => ({ outdir }));
