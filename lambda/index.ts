@@ -10,7 +10,8 @@ import { ATTRIBUTE, ImportProperties, RenewalEvent, withDefaults } from '../lib/
 import { SDK_CONNECTION_TIMEOUT_MS, SDK_MAX_ATTEMPTS } from '../lib/shared/limits';
 import { converge, ConvergeResult } from './operations/converge';
 import { ImportError } from './errors/import-error';
-import { METRIC_NAMESPACE, renew, RenewalSummary, writeMetricLine } from './operations/renew';
+import { writeMetric } from './metrics';
+import { renew, RenewalSummary } from './operations/renew';
 import type { RotationWaiting } from './operations/multi-region';
 import { shred } from './operations/shred';
 import { publishParameters } from './operations/publish-parameters';
@@ -99,7 +100,7 @@ async function onCloudFormationEvent(event: ProviderEvent): Promise<ProviderResp
       requestType: event.RequestType, props: withDefaults(event.ResourceProperties), oldProps: event.OldResourceProperties,
     });
     log({ requestType: event.RequestType, keyArn, outcome: 'succeeded', imported: result.imported, reason: result.reason });
-    if (result.waiting) writeMetricLine(waitingMetric(keyArn, result.waiting));
+    if (result.waiting) writeWaitingMetric(keyArn, result.waiting);
     return respond(result);
   } catch (error) {
     const safe = error instanceof ImportError ? error : new ImportError(`The ${event.RequestType} of the key material of ${keyArn} failed unexpectedly. Retry the deployment.`);
@@ -119,19 +120,14 @@ function respond(result: ConvergeResult): ProviderResponse {
  * A rotation of a multi-Region key that waits for replicas: one Embedded Metric Format line, so
  * CloudWatch counts RotationsWaitingForReplicas per key, and the event a log query can find.
  */
-function waitingMetric(keyArn: string, waiting: RotationWaiting): object {
-  return {
-    _aws: {
-      Timestamp: Date.now(),
-      CloudWatchMetrics: [{ Namespace: METRIC_NAMESPACE, Dimensions: [['KeyId']], Metrics: [{ Name: 'RotationsWaitingForReplicas', Unit: 'Count' }] }],
-    },
+function writeWaitingMetric(keyArn: string, waiting: RotationWaiting): void {
+  writeMetric('RotationsWaitingForReplicas', 1, 'KeyId', {
     KeyId: waiting.primaryKeyArn.slice(waiting.primaryKeyArn.lastIndexOf('/') + 1),
-    RotationsWaitingForReplicas: 1,
     event: 'RotationWaitingForReplicas',
     keyArn,
     primaryKeyArn: waiting.primaryKeyArn,
     pendingKeyMaterialId: waiting.pendingKeyMaterialId,
-  };
+  });
 }
 
 /** One JSON line per event (per key for a renewal): what was asked, the outcome, and why (a sentence, never material). */

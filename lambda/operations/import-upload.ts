@@ -23,7 +23,7 @@ import { wrappedLengthProblem } from '../decisions/wrapped-length';
 import { ImportError } from '../errors/import-error';
 import { toImportError } from '../errors/sentences';
 import type { OfflineClients } from './publish-parameters';
-import { METRIC_NAMESPACE, writeMetricLine } from './renew';
+import { writeMetric } from '../metrics';
 
 export interface UploadClients extends OfflineClients {
   readonly events: EventBridgeClient;
@@ -81,7 +81,7 @@ export async function importUpload(clients: UploadClients, event: S3ObjectCreate
   const record = async (outcome: 'imported' | 'refused', sentence: string, keyMaterialId?: string, keyState?: string): Promise<UploadOutcome> => {
     const result: UploadResult = { keyArn, set, upload, outcome, sentence, keyMaterialId, keyState, at: now().toISOString() };
     await putObject(clients.s3, bucket, resultKey, JSON.stringify(result, null, 2), 'application/json').catch((e: unknown) => { throw s3Error(e, 'write', bucket, resultKey); });
-    writeMetricLine(metricOf(keyId, outcome, keyArn, set));
+    writeMetric(outcome === 'imported' ? 'OfflineImports' : 'OfflineImportRefusals', 1, 'KeyId', { KeyId: keyId, event: 'OfflineUpload', outcome, keyArn, set });
     // The result object is the record: a lost event does not undo the import, it is logged.
     const eventSent = await clients.events.send(new PutEventsCommand({ Entries: [{
       Source: UPLOAD_RESULT_EVENT.SOURCE, DetailType: UPLOAD_RESULT_EVENT.DETAIL_TYPE, Resources: [keyArn], Detail: JSON.stringify({ ...result, bucket, resultKey }),
@@ -139,18 +139,4 @@ export async function importUpload(clients: UploadClients, event: S3ObjectCreate
 function s3Error(error: unknown, verb: 'read' | 'write', bucket: string, key: string): ImportError {
   return new ImportError(`The import handler could not ${verb} s3://${bucket}/${key} (${(error as Error).name}). `
     + 'Check that the bucket exists and the handler may read and write the key\'s prefix, then upload again.', (error as Error).name);
-}
-
-/** One EMF line: OfflineImports or OfflineImportRefusals for the key, counted by CloudWatch. */
-function metricOf(keyId: string, outcome: 'imported' | 'refused', keyArn: string, set: string): object {
-  const name = outcome === 'imported' ? 'OfflineImports' : 'OfflineImportRefusals';
-  return {
-    _aws: { Timestamp: Date.now(), CloudWatchMetrics: [{ Namespace: METRIC_NAMESPACE, Dimensions: [['KeyId']], Metrics: [{ Name: name, Unit: 'Count' }] }] },
-    KeyId: keyId,
-    [name]: 1,
-    event: 'OfflineUpload',
-    outcome,
-    keyArn,
-    set,
-  };
 }

@@ -9,10 +9,10 @@ import { ImportProperties, withDefaults } from '../../lib/shared/contract';
 import { converge, ConvergeOptions } from './converge';
 import { ImportError } from '../errors/import-error';
 import { Clients } from '../aws/calls';
+import { writeMetric } from '../metrics';
 
 /** Keys renewed at once: KMS's import APIs have low request quotas. */
 const CONCURRENCY = 4;
-export const METRIC_NAMESPACE = 'ImportedKmsKey';
 export const RENEWAL_FAILURES_METRIC = 'RenewalFailures';
 
 export interface RenewalSummary {
@@ -43,7 +43,10 @@ export async function renew(clients: Clients, keys: ImportProperties[], log: (en
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, keys.length) }, worker));
   const count = (outcome: string) => outcomes.filter((o) => o === outcome).length;
   const summary = { renewed: count('renewed'), unchanged: count('unchanged'), failed: count('failed') };
-  writeMetricLine(embeddedMetric(summary));
+  // CloudWatch counts RenewalFailures per handler function; the counts stay in the line for log queries.
+  writeMetric(RENEWAL_FAILURES_METRIC, summary.failed, 'FunctionName', {
+    FunctionName: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'unknown', requestType: 'Renewal', renewed: summary.renewed, unchanged: summary.unchanged,
+  });
   if (summary.failed > 0) {
     throw new ImportError(`Renewing the material of ${summary.failed} of ${keys.length} rolling keys failed (${failedKeys.join(', ')}); `
       + 'each key\'s reason is logged above. Lambda retries this run; fix the cause before the material lapses.');
@@ -51,26 +54,3 @@ export async function renew(clients: Clients, keys: ImportProperties[], log: (en
   return summary;
 }
 
-/**
- * Written straight to stdout, not through console.log: under Lambda's JSON log format (the handler's)
- * the Node runtime wraps console output in its own record, where CloudWatch no longer finds `_aws` at
- * the top level and extracts no metric.
- */
-export function writeMetricLine(entry: object): void {
-  process.stdout.write(`${JSON.stringify(entry)}\n`);
-}
-
-/** One log line that CloudWatch turns into the RenewalFailures metric of this handler function. */
-function embeddedMetric(summary: RenewalSummary): object {
-  return {
-    _aws: {
-      Timestamp: Date.now(),
-      CloudWatchMetrics: [{ Namespace: METRIC_NAMESPACE, Dimensions: [['FunctionName']], Metrics: [{ Name: RENEWAL_FAILURES_METRIC, Unit: 'Count' }] }],
-    },
-    FunctionName: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'unknown',
-    [RENEWAL_FAILURES_METRIC]: summary.failed,
-    requestType: 'Renewal',
-    renewed: summary.renewed,
-    unchanged: summary.unchanged,
-  };
-}
