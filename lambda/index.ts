@@ -6,7 +6,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { ATTRIBUTE, ImportProperties, RenewalEvent, withDefaults } from '../lib/shared/contract';
+import { ATTRIBUTE, ImportProperties, OfflineSweepEvent, RenewalEvent, withDefaults } from '../lib/shared/contract';
 import { SDK_CONNECTION_TIMEOUT_MS, SDK_MAX_ATTEMPTS } from '../lib/shared/limits';
 import { converge, ConvergeResult } from './operations/converge';
 import { ImportError } from './errors/import-error';
@@ -16,6 +16,7 @@ import type { RotationWaiting } from './operations/multi-region';
 import { shred } from './operations/shred';
 import { publishParameters } from './operations/publish-parameters';
 import { importUpload, isS3ObjectCreated, S3ObjectCreatedEvent, UploadClients, UploadOutcome } from './operations/import-upload';
+import { sweepOffline, SweepSummary } from './operations/offline-sweep';
 
 /**
  * Transient KMS and Secrets Manager errors (throttling, 5xx, resets, timeouts) are retried by the
@@ -51,11 +52,14 @@ export interface ProviderResponse {
 }
 
 export async function handler(event: RenewalEvent): Promise<RenewalSummary>;
+export async function handler(event: OfflineSweepEvent): Promise<SweepSummary>;
 export async function handler(event: S3ObjectCreatedEvent): Promise<UploadOutcome>;
 export async function handler(event: ProviderEvent): Promise<ProviderResponse>;
-export async function handler(event: ProviderEvent | RenewalEvent | S3ObjectCreatedEvent): Promise<ProviderResponse | RenewalSummary | UploadOutcome> {
+export async function handler(event: ProviderEvent | RenewalEvent | OfflineSweepEvent | S3ObjectCreatedEvent): Promise<ProviderResponse | RenewalSummary | SweepSummary | UploadOutcome> {
   // The stack's renewal schedule (rolling expirations) sends the keys to renew.
   if ('ImportedKmsKeyRenewal' in event) return renew(clients, event.ImportedKmsKeyRenewal, log);
+  // Offline wrapping: the hourly sweep, or a refresh request (its rule sends the same keys).
+  if ('ImportedKmsKeyOffline' in event) return sweepOffline(clients, event.ImportedKmsKeyOffline.Trigger, event.ImportedKmsKeyOffline.Keys, log);
   // Offline wrapping: an operator uploaded wrapped material (S3 through EventBridge).
   if (isS3ObjectCreated(event)) return onUpload(event);
   return onCloudFormationEvent(event);

@@ -3,7 +3,9 @@
  * CloudWatch Logs turns into a metric in the `ImportedKmsKey` namespace, with the line's other fields
  * kept for log queries.
  */
-export const METRIC_NAMESPACE = 'ImportedKmsKey';
+import { METRIC_NAMESPACE } from '../lib/shared/contract';
+
+export { METRIC_NAMESPACE };
 
 /**
  * Writes one metric line, counting `value` of `metric` for the `dimension` (its value in `fields`

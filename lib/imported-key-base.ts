@@ -9,6 +9,7 @@ import { constructError } from './private/construct-error';
 import { keyMaterialChangePattern } from './private/material-change-pattern';
 import { secondsOf } from './private/expiration-rules';
 import { grantOperator, OfflineStore } from './private/offline-wrapping';
+import { EXPIRING_EVENT, EXPIRING_METRIC, METRIC_NAMESPACE } from './shared/contract';
 import { RENEWALS_PER_VALIDITY } from './shared/limits';
 
 /** Options of the alarm on a key's material expiration. */
@@ -48,6 +49,23 @@ export interface KeyMaterialChangeAlarmOptions {
    * Description of the alarm.
    *
    * @default - what happened and what to check
+   */
+  readonly alarmDescription?: string;
+}
+
+/** Options of `addOfflineExpiryReminderAlarm`. */
+export interface OfflineExpiryReminderAlarmOptions {
+  /**
+   * Name of the alarm.
+   *
+   * @default - a name CloudFormation generates
+   */
+  readonly alarmName?: string;
+
+  /**
+   * Description of the alarm.
+   *
+   * @default - which key, and what to do
    */
   readonly alarmDescription?: string;
 }
@@ -262,6 +280,72 @@ export abstract class ImportedKeyBase extends Resource implements kms.IKey {
       alarmDescription: options.alarmDescription ?? `Someone other than the import handler changed, fetched import parameters for, disabled or scheduled `
         + `the deletion of KMS key ${this.node.path}. Find the call in CloudTrail (the rule's matched event) and check it was intended.`,
     });
+  }
+
+  /**
+   * Offline wrapping: the stack's hourly sweep writes 1 for this key on each run while the key's
+   * material expires within `remindBefore` (`ImportedKmsKey` `OfflineMaterialExpiring`, dimension
+   * KeyId; statistic Maximum over 3 hours by default, so a late run does not leave a gap). No data
+   * otherwise. Only for a key whose material is `KeyMaterial.fromOfflineWrapping()`.
+   *
+   * @param props options that override the metric's defaults (statistic, period, label, ...)
+   */
+  public metricOfflineExpiryReminder(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    this.requireOffline('metricOfflineExpiryReminder');
+    return new cloudwatch.Metric({
+      namespace: METRIC_NAMESPACE,
+      metricName: EXPIRING_METRIC,
+      dimensionsMap: { KeyId: this.keyId },
+      statistic: cloudwatch.Stats.MAXIMUM,
+      period: Duration.hours(3),
+      ...props,
+    });
+  }
+
+  /**
+   * Offline wrapping: an alarm that goes off while the sweep reminds that this key's material expires
+   * within `remindBefore` (`metricOfflineExpiryReminder`), and clears once the ceremony imported
+   * material with a later expiration. It complements `addMaterialExpirationAlarm` (KMS's own metric,
+   * which also fires if the handler cannot run): this one rises with the reminder event that says
+   * what to do. Add actions to it, e.g. `alarm.addAlarmAction(new SnsAction(topic))`.
+   *
+   * @param id the construct id of the alarm, under this key
+   * @param options name and description of the alarm
+   */
+  public addOfflineExpiryReminderAlarm(id: string, options: OfflineExpiryReminderAlarmOptions = {}): cloudwatch.Alarm {
+    return new cloudwatch.Alarm(this, id, {
+      metric: this.metricOfflineExpiryReminder(),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmName: options.alarmName,
+      alarmDescription: options.alarmDescription ?? `The imported key material of ${this.node.path} expires soon and needs an HSM ceremony. `
+        + 'The "Imported Key Material Expiring" event says what to do: wrap and upload under the fresh parameter set, or deploy a later expiration first.',
+    });
+  }
+
+  /**
+   * Offline wrapping: a rule that matches the sweep's "Imported Key Material Expiring" event for this
+   * key (source `imported-kms-key`), put once a day from `remindBefore` before the material's ValidTo.
+   * Its detail: keyArn, validTo, daysLeft, requestedValidTo, bucket, parameterSet and `action`, the
+   * sentence that says what to do.
+   *
+   * @param id the construct id of the rule, under this key
+   * @param options the rule's target, name, description and event pattern additions
+   */
+  public onOfflineExpiryReminder(id: string, options: events.OnEventOptions = {}): events.Rule {
+    this.requireOffline('onOfflineExpiryReminder');
+    const rule = new events.Rule(this, id, options);
+    rule.addEventPattern({ source: [EXPIRING_EVENT.SOURCE], detailType: [EXPIRING_EVENT.DETAIL_TYPE], resources: [this.keyArn] });
+    rule.addTarget(options.target);
+    return rule;
+  }
+
+  private requireOffline(method: string): void {
+    if (this._offlineStore) return;
+    throw constructError(this, `${method}() needs a key whose keyMaterial is KeyMaterial.fromOfflineWrapping(): only the offline sweep reminds of an expiry; `
+      + 'for other keys use addMaterialExpirationAlarm() or onMaterialExpiration().');
   }
 
   /** 30 days for a fixed expiration; three renewal intervals for a rolling one. */

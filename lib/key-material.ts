@@ -1,4 +1,4 @@
-import { Token } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -102,6 +102,27 @@ export interface OfflineWrappingOptions {
    * @default - one bucket per stack: private, versioned, TLS only, encrypted (SSE-S3), retained
    */
   readonly bucket?: s3.IBucket;
+
+  /**
+   * While the key awaits its ceremony (PendingImport, or not the expiration the deploy asks), the
+   * stack's hourly sweep publishes a fresh import-parameter set when the freshest one has less than
+   * this left (a set lives 24 hours), and answers a refresh request with the freshest set when it has
+   * at least this left. Between 1 and 23 hours.
+   *
+   * @default Duration.hours(6)
+   */
+  readonly refreshBefore?: Duration;
+
+  /**
+   * From this long before the key's material expires (its ValidTo in KMS), the hourly sweep writes
+   * the `OfflineMaterialExpiring` metric (see `addOfflineExpiryReminderAlarm`) and, once a day, puts an
+   * "Imported Key Material Expiring" event (see `onOfflineExpiryReminder`) that says what to do: run
+   * the ceremony with the fresh set published for a later expiration the deploy asks for, or deploy a
+   * later expiration first. Between 1 and 365 days; only for an expiration `KeyMaterialExpiration.at(date)`.
+   *
+   * @default Duration.days(30)
+   */
+  readonly remindBefore?: Duration;
 }
 
 /**

@@ -11,6 +11,7 @@
  * The token and the public key go to S3 only: never into the response or a log line.
  */
 import { createHash, createPublicKey } from 'node:crypto';
+import type { KeyMetadata } from '@aws-sdk/client-kms';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { IMPORTABLE_KEY_SPECS } from '../../lib/shared/key-spec-rules';
 import {
@@ -35,16 +36,28 @@ const MATERIAL_FORMAT: Record<string, string> = {
   ECC: 'the ECC private key as PKCS#8 DER (PrivateKeyInfo, RFC 5915 inside)',
 };
 
+/** A published set's folder name (`<ParametersValidTo>-<digest16>`), when one was published. */
+export type PublishResult = ConvergeResult & { readonly parameterSet?: string; readonly parametersValidTo?: string };
+
+/**
+ * Why the key needs no parameter set (no ceremony), or undefined when it does: it waits for material
+ * (PendingImport) or holds another expiration than the one asked for. Also used by the sweep.
+ */
+export function whyNoSet(key: KeyMetadata, props: ResolvedImportProperties, expiration: Expiration | 'passed'): string | undefined {
+  if (expiration === 'passed') return `the requested expiration ${props.ValidTo} has passed; no parameter set was published and the key keeps what it holds`;
+  if (key.KeyState === 'Disabled' || key.KeyState === 'PendingDeletion') return `the key is ${key.KeyState}; no parameter set was published, so a deploy does not undo an operator's action`;
+  if (key.KeyState !== 'PendingImport' && hasExpiration(key, expiration)) return 'the key already holds material with the requested expiration; no parameter set was needed';
+  return undefined;
+}
+
 /** Publishes a parameter set when the key needs an import. Throws only ImportError. */
-export async function publishParameters(clients: OfflineClients, props: ResolvedImportProperties, now = new Date()): Promise<ConvergeResult> {
+export async function publishParameters(clients: OfflineClients, props: ResolvedImportProperties, now = new Date()): Promise<PublishResult> {
   const keyArn = props.KeyArn;
   const keyId = keyArn.slice(keyArn.lastIndexOf('/') + 1);
   const expiration = requestedExpiration(props, now, false);
   const key = await describeKey(clients, keyArn).catch((e: unknown) => { throw toImportError(e, 'describe-key', keyArn, undefined); });
-  const skip = (reason: string): ConvergeResult => ({ keyArn, keyId, imported: false, reason, keyMaterialId: key.CurrentKeyMaterialId });
-  if (expiration === 'passed') return skip(`the requested expiration ${props.ValidTo} has passed; no parameter set was published and the key keeps what it holds`);
-  if (key.KeyState === 'Disabled' || key.KeyState === 'PendingDeletion') return skip(`the key is ${key.KeyState}; no parameter set was published, so a deploy does not undo an operator's action`);
-  if (key.KeyState !== 'PendingImport' && hasExpiration(key, expiration)) return skip('the key already holds material with the requested expiration; no parameter set was needed');
+  const noSet = whyNoSet(key, props, expiration);
+  if (noSet || expiration === 'passed') return { keyArn, keyId, imported: false, reason: noSet!, keyMaterialId: key.CurrentKeyMaterialId };
 
   const parameters = await getParameters(clients, props).catch((e: unknown) => { throw toImportError(e, 'get-parameters', keyArn, undefined); });
   if (!parameters.PublicKey || !parameters.ImportToken || !parameters.ParametersValidTo) {
@@ -53,7 +66,8 @@ export async function publishParameters(clients: OfflineClients, props: Resolved
   // Named by ParametersValidTo (so sets sort by age) and the token's digest: KMS reports whole
   // seconds, and two sets of one second must not overwrite each other.
   const tokenDigest = createHash('sha256').update(parameters.ImportToken).digest('hex').slice(0, 16);
-  const setPrefix = `${offlinePrefix(keyArn)}${OFFLINE_FOLDER.PARAMETERS}${parameters.ParametersValidTo.toISOString()}-${tokenDigest}/`;
+  const setName = `${parameters.ParametersValidTo.toISOString()}-${tokenDigest}`;
+  const setPrefix = `${offlinePrefix(keyArn)}${OFFLINE_FOLDER.PARAMETERS}${setName}/`;
   const der = Buffer.from(parameters.PublicKey);
   const pem = createPublicKey({ key: der, format: 'der', type: 'spki' }).export({ format: 'pem', type: 'spki' }).toString();
   const files: Record<string, Uint8Array | string> = {
@@ -70,7 +84,8 @@ export async function publishParameters(clients: OfflineClients, props: Resolved
     throw new ImportError(`Could not write the import-parameter set of ${keyArn} to s3://${props.ParameterBucket}/${setPrefix} (${(error as Error).name}). `
       + 'Check that the bucket exists and the handler may write to it (its bucket policy, and the bucket\'s KMS key if any), then deploy again.');
   }
-  return { keyArn, keyId, imported: false, keyMaterialId: key.CurrentKeyMaterialId,
+  return { keyArn, keyId, imported: false, keyMaterialId: key.CurrentKeyMaterialId, parameterSet: setName,
+    parametersValidTo: manifest.parametersValidTo,
     reason: `published the import-parameter set s3://${props.ParameterBucket}/${setPrefix}, valid until ${manifest.parametersValidTo}; the key waits for the wrapped material` };
 }
 

@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import { constructError } from './construct-error';
 import { HandlerPermissions } from './handler-permissions';
 import { acknowledgeNagFinding } from './nag-acknowledgement';
+import { OfflineSweep } from './offline-sweep';
 import { RenewalSchedule } from './renewal-schedule';
 import { deliverUploads } from './upload-delivery';
 import { HANDLER_TIMEOUT_SECONDS } from '../shared/limits';
@@ -51,6 +52,7 @@ export class ImportProvider extends Construct {
   public readonly permissions: HandlerPermissions;
   private readonly handler: lambda.Function;
   private renewalSchedule?: RenewalSchedule;
+  private sweep?: OfflineSweep;
 
   private constructor(scope: Construct, id: string, private readonly runtime: lambda.Runtime) {
     super(scope, id);
@@ -99,6 +101,12 @@ export class ImportProvider extends Construct {
   /** Offline wrapping: the operators' uploads to `bucket` invoke this handler (upload-delivery.ts). */
   public deliverUploads(bucket: s3.IBucket): void {
     deliverUploads(this, bucket, this.handler, this.role);
+  }
+
+  /** Offline wrapping: the hourly sweep and the refresh-request rules (offline-sweep.ts), created with the first offline key. */
+  public get offlineSweep(): OfflineSweep {
+    this.sweep ??= new OfflineSweep(this, 'OfflineSweep', this.handler);
+    return this.sweep;
   }
 
   /** The schedule that renews rolling expirations, created with the first rolling key. */

@@ -11,7 +11,7 @@ import type { KeySettings } from './key-construction';
 import { lockKeyMaterial } from './key-lock';
 import { lockDownMaterial } from './material-lockdown';
 import { lockImportToHandler } from './offline-import-lock';
-import { OfflineStore, offlineStore } from './offline-wrapping';
+import { OfflineStore, offlineStore, sweepTimings } from './offline-wrapping';
 import type { KeyMaterialLock } from '../key-material-lock';
 import { KeyMaterial, KeyMaterialEncoding } from '../key-material';
 import { DEFAULT_KEY_SPEC, DEFAULT_SHRED_IF_UNUSED_FOR_SECONDS } from '../shared/limits';
@@ -132,6 +132,8 @@ export function importMaterial(scope: Construct, settings: KeySettings, target: 
   const keyArn = importResource.getAttString(ATTRIBUTE.KEY_ARN);
   // The schedule names the key by the import's KeyArn, so it starts only once the import succeeded.
   if (validity && renewalInterval) provider.renewals.add({ ...properties, KeyArn: keyArn }, renewalInterval);
+  // Offline wrapping: the hourly sweep and the bucket's refresh requests name the key the same way.
+  if (offline) provider.offlineSweep.add({ ...properties, KeyArn: keyArn, ...sweepTimings(current.offlineWrapping!) }, offline.bucket);
   return {
     keyArn,
     keyId: importResource.getAttString(ATTRIBUTE.KEY_ID),

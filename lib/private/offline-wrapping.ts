@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -7,6 +7,10 @@ import { acknowledgeNagFinding } from './nag-acknowledgement';
 import type { KeySettings } from './key-construction';
 import type { KeyMaterial, OfflineWrappingOptions } from '../key-material';
 import { OFFLINE_FOLDER } from '../shared/contract';
+import {
+  DEFAULT_REFRESH_BEFORE_SECONDS, DEFAULT_REMIND_BEFORE_SECONDS, MAX_REFRESH_BEFORE_SECONDS, MAX_VALIDITY_DAYS, MIN_REFRESH_BEFORE_SECONDS, MIN_REMIND_BEFORE_SECONDS,
+} from '../shared/limits';
+import { secondsOf } from './expiration-rules';
 
 /** Construct id of the stack's parameter bucket, beside the one provider. */
 const BUCKET_ID = 'ImportedKmsKeyParameters';
@@ -112,6 +116,41 @@ export function validateOffline(scope: Construct, settings: KeySettings, materia
   if (settings.shred) {
     throw constructError(scope, 'shredMaterialOnRemoval is not supported with KeyMaterial.fromOfflineWrapping() yet; delete the material by hand (DeleteImportedKeyMaterial).');
   }
+  validateSweepTimings(scope, current.offlineWrapping, Boolean(settings.expiration.validTo));
+}
+
+/**
+ * The sweep's timings (offline-sweep.ts), checked at synth (tokens skipped): refreshBefore between one
+ * sweep interval and a set's lifetime minus one (else every hourly run would publish), remindBefore
+ * between a day and KMS's longest validity, and only for an expiration that can come.
+ */
+function validateSweepTimings(scope: Construct, options: OfflineWrappingOptions, expires: boolean): void {
+  const refresh = options.refreshBefore && secondsOf(options.refreshBefore);
+  if (refresh !== undefined && (refresh < MIN_REFRESH_BEFORE_SECONDS || refresh > MAX_REFRESH_BEFORE_SECONDS)) {
+    throw constructError(scope, `KeyMaterial.fromOfflineWrapping(): refreshBefore must be between ${MIN_REFRESH_BEFORE_SECONDS / 3600} and ${MAX_REFRESH_BEFORE_SECONDS / 3600} hours `
+      + `(a parameter set lives 24 hours and the sweep runs hourly); got ${options.refreshBefore!.toHumanString()}.`);
+  }
+  if (!options.remindBefore) return;
+  if (!expires) {
+    throw constructError(scope, 'KeyMaterial.fromOfflineWrapping(): remindBefore has nothing to remind of: the material never expires (KeyMaterialExpiration.never()). '
+      + 'Remove remindBefore, or give an expiration with KeyMaterialExpiration.at(date).');
+  }
+  const remind = secondsOf(options.remindBefore);
+  if (remind !== undefined && (remind < MIN_REMIND_BEFORE_SECONDS || remind > MAX_VALIDITY_DAYS * 86_400)) {
+    throw constructError(scope, `KeyMaterial.fromOfflineWrapping(): remindBefore must be between 1 and ${MAX_VALIDITY_DAYS} days (KMS's longest validity); `
+      + `got ${options.remindBefore.toHumanString()}.`);
+  }
+}
+
+/** The key's sweep timings as its entry carries them: only those that differ from the defaults. */
+export function sweepTimings(options: OfflineWrappingOptions): { RefreshBefore?: string; RemindBefore?: string } {
+  const seconds = (d: Duration | undefined, fallback: number) => {
+    if (!d) return undefined;
+    const s = secondsOf(d);
+    if (s === fallback) return undefined;
+    return s === undefined ? Token.asString(d.toSeconds()) : String(s);
+  };
+  return { RefreshBefore: seconds(options.refreshBefore, DEFAULT_REFRESH_BEFORE_SECONDS), RemindBefore: seconds(options.remindBefore, DEFAULT_REMIND_BEFORE_SECONDS) };
 }
 
 /**

@@ -215,3 +215,54 @@ export interface UploadResult {
   /** ISO-8601 time of the result. */
   readonly at: string;
 }
+
+/**
+ * Offline wrapping, the sweep: one offline key as the stack's hourly schedule and its bucket's
+ * request rule name it (rule inputs written at synth, so the expiration always comes from the
+ * template): its import properties and two timings.
+ */
+export interface OfflineKeyEntry extends ImportProperties {
+  /** Seconds: a fresh set is published when the freshest has less than this left; DEFAULT_REFRESH_BEFORE_SECONDS when absent. */
+  readonly RefreshBefore?: string;
+  /** Seconds before the material's ValidTo from which the reminder runs; DEFAULT_REMIND_BEFORE_SECONDS when absent. */
+  readonly RemindBefore?: string;
+}
+
+/** What the schedule (Trigger 'schedule') and a refresh request (Trigger 'request', S3 through EventBridge) send the handler. */
+export interface OfflineSweepEvent {
+  readonly ImportedKmsKeyOffline: { readonly Trigger: 'schedule' | 'request'; readonly Keys: OfflineKeyEntry[] };
+}
+
+/**
+ * Where the handler answers refresh requests and records reminders, under the key's prefix:
+ * `results/requests/<request file name>` and `results/reminders/<ValidTo>.json`. Inside results/,
+ * which operators may read but not write; beside the upload results, which are `results/<set>.json`.
+ */
+export const OFFLINE_ANSWER_FOLDER = { REQUESTS: `${OFFLINE_FOLDER.RESULTS}requests/`, REMINDERS: `${OFFLINE_FOLDER.RESULTS}reminders/` } as const;
+
+/** The name a refresh request must have, `<ISO-8601 time>.json`, as the CLI writes it; other objects under requests/ are not requests. */
+export const REFRESH_REQUEST_NAME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z\.json$/;
+
+/** The handler's answer to one refresh request. It never reads the request's body: nothing in it reaches a call, a log line or this answer. */
+export interface RefreshAnswer {
+  readonly keyArn: string;
+  /** The request's S3 key. */
+  readonly request: string;
+  /** published: a new set for it; fresh: the freshest set has enough time left; not-needed: the key needs no ceremony; refused: not a request the handler takes. */
+  readonly outcome: 'published' | 'fresh' | 'not-needed' | 'refused';
+  readonly sentence: string;
+  /** The set to use (published or fresh). */
+  readonly set?: string;
+  readonly parametersValidTo?: string;
+  /** ISO-8601 time of the answer. */
+  readonly at: string;
+}
+
+/** EventBridge source and detail-type of the reminder the sweep puts when an offline key's material expires within its RemindBefore. */
+export const EXPIRING_EVENT = { SOURCE: 'imported-kms-key', DETAIL_TYPE: 'Imported Key Material Expiring' } as const;
+
+/** The CloudWatch namespace of the handler's metrics (Embedded Metric Format, lambda/metrics.ts). */
+export const METRIC_NAMESPACE = 'ImportedKmsKey';
+
+/** The CloudWatch metric (namespace ImportedKmsKey, dimension KeyId) the sweep writes, 1 per run, while a reminder is due. */
+export const EXPIRING_METRIC = 'OfflineMaterialExpiring';

@@ -84,3 +84,24 @@ export const MAX_WRAPPED_UPLOAD_BYTES = 16_384;
 /** AES key wrap with padding (RFC 5649): an 8-byte integrity block, then the material padded to 8-byte semiblocks. */
 export const AES_KWP_IV_BYTES = 8;
 export const AES_KWP_SEMIBLOCK_BYTES = 8;
+
+/** Offline wrapping: how long a parameter set lives (KMS: ParametersValidTo is 24 hours after GetParametersForImport). */
+export const PARAMETER_SET_LIFETIME_SECONDS = 86_400;
+/** Offline wrapping: how often the stack's sweep runs (refresh, requests missed, reminders). */
+export const OFFLINE_SWEEP_INTERVAL_MINUTES = 60;
+/**
+ * Offline wrapping: the sweep publishes a fresh set for a key awaiting its ceremony when the freshest
+ * has less than this left (and answers a request with the freshest set when it has at least this left).
+ * Between one sweep interval and the set's lifetime minus one interval, or every run would publish.
+ */
+export const DEFAULT_REFRESH_BEFORE_SECONDS = 6 * 3600;
+export const MIN_REFRESH_BEFORE_SECONDS = OFFLINE_SWEEP_INTERVAL_MINUTES * 60;
+export const MAX_REFRESH_BEFORE_SECONDS = PARAMETER_SET_LIFETIME_SECONDS - OFFLINE_SWEEP_INTERVAL_MINUTES * 60;
+/** Offline wrapping: the reminder runs from this long before the material's ValidTo, one event a day. */
+export const DEFAULT_REMIND_BEFORE_SECONDS = 30 * 86_400;
+export const MIN_REMIND_BEFORE_SECONDS = 86_400;
+export const REMINDER_EVERY_SECONDS = 86_400;
+/** Offline wrapping: a refresh request larger than this is refused unread (the CLI writes about 100 bytes). */
+export const MAX_REFRESH_REQUEST_BYTES = 4096;
+/** Offline wrapping: requests older than this are no longer answered (the sweep lists only newer ones). */
+export const REFRESH_REQUEST_MAX_AGE_SECONDS = 7 * 86_400;
