@@ -50,7 +50,7 @@ export class MemoryBucket {
       const object = this.objects.get(input.Key!);
       if (!object) throw awsError('NoSuchKey', 'The specified key does not exist.');
       const bytes = Buffer.from(object.body);
-      return { ContentLength: bytes.length, Body: { transformToByteArray: async () => new Uint8Array(bytes), destroy: () => undefined } };
+      return { ContentLength: bytes.length, Body: { transformToByteArray: () => Promise.resolve(new Uint8Array(bytes)), destroy: () => undefined } };
     });
     s3.on(ListObjectsV2Command).callsFake((input: ListObjectsV2CommandInput) => {
       this.check(input.Bucket);
