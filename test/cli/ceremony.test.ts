@@ -19,8 +19,8 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { OFFLINE_FOLDER, offlinePrefix, PARAMETER_FILE, ParameterManifest, withDefaults } from '../../lib/shared/contract';
 import { publishParameters, OfflineClients } from '../../lambda/operations/publish-parameters';
 import { EMULATOR_REGION, Server, startLocalKms, startMoto } from '../../tools/emulators';
+import { CLI, CliRun, runCli } from '../support/cli-runner';
 
-const CLI = resolve(__dirname, '..', '..', 'assets', 'cli', 'index.js');
 const BUCKET = 'ceremonies';
 let kmsServer: Server;
 let moto: Server;
@@ -30,24 +30,10 @@ const transcript: string[] = [];
 /** Bytes that must never appear in that output: tokens, public keys, blobs, material. */
 const secrets: Buffer[] = [];
 
-interface Run { code: number | null; stdout: string; stderr: string }
-
-function cli(args: string[]): Promise<Run> {
-  return new Promise((ok, fail) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: {
-        PATH: process.env.PATH, HOME: tmpdir(), AWS_REGION: EMULATOR_REGION, AWS_ACCESS_KEY_ID: 'emulator', AWS_SECRET_ACCESS_KEY: 'emulator',
-        AWS_ENDPOINT_URL_S3: moto.endpoint, AWS_ENDPOINT_URL_KMS: kmsServer.endpoint, AWS_EC2_METADATA_DISABLED: 'true',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.once('error', fail);
-    child.once('close', (code) => { transcript.push(stdout, stderr); ok({ code, stdout, stderr }); });
-  });
+async function cli(args: string[]): Promise<CliRun> {
+  const run = await runCli(args, { s3: moto.endpoint, kms: kmsServer.endpoint });
+  transcript.push(run.stdout, run.stderr);
+  return run;
 }
 
 beforeAll(async () => {
