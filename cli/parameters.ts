@@ -31,7 +31,7 @@ export async function requestRefresh(s3: S3Client, bucket: string, keyArn: strin
   return key;
 }
 
-/** Polls the handler's answer to `request` (`results/requests/<request name>`) until it is there or the wait ends. */
+/** Polls the handler's answer to `request` (`results/answers/<request name>`) until it is there or the wait ends. */
 export async function awaitAnswer(s3: S3Client, bucket: string, keyArn: string, request: string, waitSeconds: number, intervalSeconds: number): Promise<RefreshAnswer | undefined> {
   if (waitSeconds <= 0) return undefined;
   const answerKey = `${offlinePrefix(keyArn)}${OFFLINE_ANSWER_FOLDER.REQUESTS}${request.slice(request.lastIndexOf('/') + 1)}`;

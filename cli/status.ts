@@ -25,7 +25,7 @@ export async function status(options: StatusOptions): Promise<void> {
     const freshest = sets[0] ? (await readSet(s3, options.bucket, keyArn, sets[0])).manifest : undefined;
     const uploads = (await listKeys(s3, options.bucket, `${prefix}${OFFLINE_FOLDER.UPLOADS}`)).sort();
     const requests = (await listKeys(s3, options.bucket, `${prefix}${OFFLINE_FOLDER.REQUESTS}`)).sort();
-    // results/<set>.json only: results/requests/ and results/reminders/ hold the sweep's answers and reminder records.
+    // results/<set>.json only: results/answers/ and results/reminders/ hold the sweep's answers and reminder records.
     const resultKeys = (await listKeys(s3, options.bucket, `${prefix}${OFFLINE_FOLDER.RESULTS}`))
       .filter((k) => k.endsWith('.json') && !k.slice(`${prefix}${OFFLINE_FOLDER.RESULTS}`.length).includes('/'));
     const results: ImportResult[] = [];

@@ -5,7 +5,7 @@
  * 1. publishes a fresh import-parameter set when the key awaits its ceremony (PendingImport, or not
  *    the expiration the deploy asks) and its freshest set lapses within RefreshBefore, through the
  *    deploy's own publish path (publishParameters: the expiration is the template's, never a request's);
- * 2. answers each refresh request not yet answered in `results/requests/<request name>`: published,
+ * 2. answers each refresh request not yet answered in `results/answers/<request name>`: published,
  *    fresh (the freshest set has at least RefreshBefore left), not-needed (and why), or refused (too
  *    large). The handler never reads a request's body: only its name, size and time from the listing;
  * 3. while the key's material expires within RemindBefore: writes the OfflineMaterialExpiring metric

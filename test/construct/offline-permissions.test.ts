@@ -52,8 +52,8 @@ test('an operator may read its key\'s sets and results and upload, over TLS, and
   expect(await as('s3:PutObject', object(`${KEY_ID}/parameters/2026-12-08T11:00:00.000Z/manifest.json`))).toBe('ImplicitlyDenied');
   expect(await as('s3:PutObject', object(`${KEY_ID}/results/upload-1.json`))).toBe('ImplicitlyDenied');
   // The handler's answers to refresh requests and its reminder records are results: read, never written, by operators.
-  expect(await as('s3:GetObject', object(`${KEY_ID}/results/requests/2026-12-08T11:00:00.000Z.json`))).toBe('Allowed');
-  expect(await as('s3:PutObject', object(`${KEY_ID}/results/requests/2026-12-08T11:00:00.000Z.json`))).toBe('ImplicitlyDenied');
+  expect(await as('s3:GetObject', object(`${KEY_ID}/results/answers/2026-12-08T11:00:00.000Z.json`))).toBe('Allowed');
+  expect(await as('s3:PutObject', object(`${KEY_ID}/results/answers/2026-12-08T11:00:00.000Z.json`))).toBe('ImplicitlyDenied');
   expect(await as('s3:PutObject', object(`${KEY_ID}/results/reminders/2027-01-01T00:00:00.000Z.json`))).toBe('ImplicitlyDenied');
   expect(await as('s3:GetObject', object(`${KEY_ID}/uploads/wrapped.bin`))).toBe('ImplicitlyDenied');
   expect(await as('s3:GetObject', object('ffffffff-0000-0000-0000-000000000000/parameters/x/import-token.bin'))).toBe('ImplicitlyDenied');

@@ -8,7 +8,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { ImportedKmsKey, KeyMaterial, KeyMaterialExpiration, OfflineWrappingOptions } from '../../lib';
-import { EXPIRING_EVENT, EXPIRING_METRIC, OfflineKeyEntry } from '../../lib/shared/contract';
+import { EXPIRING_EVENT, EXPIRING_METRIC, OFFLINE_ANSWER_FOLDER, OfflineKeyEntry } from '../../lib/shared/contract';
 import { resolveWorstCase } from '../../tools/iam-size';
 import { nagFindings } from '../support/nag';
 import { importedKey, newStack } from '../support/stacks';
@@ -67,6 +67,13 @@ describe('the sweep', () => {
       'source': ['aws.s3'], 'detail-type': ['Object Created'],
       'detail': { bucket: { name: [{ Ref: expect.stringMatching(/^ImportedKmsKeyParameters/) as string }] }, object: { key: [{ wildcard: '*/*/requests/*.json' }] } },
     });
+    // EventBridge's wildcard: '*' matches any run of characters, '/' included.
+    const wildcard = (stackBucket.Properties.EventPattern as { detail: { object: { key: Array<{ wildcard: string }> } } }).detail.object.key[0].wildcard;
+    const matches = (key: string) => new RegExp(`^${wildcard.split('*').map((p) => p.replace(/[.]/g, '\\.')).join('.*')}$`).test(key);
+    expect(matches('eu-west-1/1234abcd-12ab-34cd-56ef-1234567890ab/requests/2026-12-08T11:00:00.000Z.json')).toBe(true);
+    for (const written of [OFFLINE_ANSWER_FOLDER.REQUESTS, OFFLINE_ANSWER_FOLDER.REMINDERS]) {
+      expect(matches(`eu-west-1/1234abcd-12ab-34cd-56ef-1234567890ab/${written}2026-12-08T11:00:00.000Z.json`)).toBe(false); // the handler's own writes do not trigger it
+    }
     expect(inputOf(stackBucket).ImportedKmsKeyOffline.Trigger).toBe('request');
     expect(inputOf(stackBucket).ImportedKmsKeyOffline.Keys.map((k) => k.KeyArn)).toEqual([getAtt('AImport'), getAtt('BImport')]);
     expect(userBucket.Properties.EventPattern).toMatchObject({ detail: { bucket: { name: ['my-ceremonies'] } } });

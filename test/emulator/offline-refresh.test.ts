@@ -87,7 +87,7 @@ test('a request the CLI writes produces a fresh set, which the waiting CLI downl
   expect((await keys(`${offlinePrefix(keyArn)}${OFFLINE_FOLDER.PARAMETERS}`)).filter((k) => k.endsWith(PARAMETER_FILE.MANIFEST))).toHaveLength(1);
   // Leak scan: the token and the public key are in S3 and --out only.
   const der = readFileSync(join(out, PARAMETER_FILE.PUBLIC_KEY_DER));
-  const everything = [run.stdout, run.stderr, ...logged, (await read(`${offlinePrefix(keyArn)}results/requests/${request.split('/').pop()}`)).toString()].join('\n');
+  const everything = [run.stdout, run.stderr, ...logged, (await read(`${offlinePrefix(keyArn)}results/answers/${request.split('/').pop()}`)).toString()].join('\n');
   for (const secret of [token.toString('base64').slice(0, 60), token.toString('hex').slice(0, 80), der.toString('base64').slice(40, 100)]) expect(everything).not.toContain(secret);
 });
 

@@ -38,7 +38,7 @@ const request = (name = `${new Date().toISOString()}.json`, body = '{"reason":"n
   bucket.put(`${PREFIX}requests/${name}`, body);
   return name;
 };
-const answer = (name: string) => bucket.json<RefreshAnswer>(`${PREFIX}results/requests/${name}`);
+const answer = (name: string) => bucket.json<RefreshAnswer>(`${PREFIX}results/answers/${name}`);
 const parametersCalls = () => kms.commandCalls(GetParametersForImportCommand).length;
 const sentEvents = () => events.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries![0]);
 const metricLines = (name: string) => output.filter((line) => line.includes(`"${name}"`) && line.includes('"_aws"'));
@@ -119,12 +119,12 @@ describe('refresh requests', () => {
     // The first delivery publishes the set, then cannot write the answer (an S3 hiccup) and fails.
     const put = s3.on(PutObjectCommand);
     put.callsFake((input: PutObjectCommandInput) => {
-      if (input.Key!.includes('/results/requests/')) throw Object.assign(new Error('slow down'), { name: 'SlowDown' });
+      if (input.Key!.includes('/results/answers/')) throw Object.assign(new Error('slow down'), { name: 'SlowDown' });
       bucket.put(input.Key!, typeof input.Body === 'string' ? input.Body : Buffer.from(input.Body as Uint8Array));
       return {};
     });
     expect(await sweepError([entry()], 'request')).toContain(`The offline sweep failed for 1 of 1 keys (${KEY_ARN})`);
-    expect(output.join('\n')).toMatch(/could not write s3:\/\/offline-parameters\/.*results\/requests\/.*SlowDown/);
+    expect(output.join('\n')).toMatch(/could not write s3:\/\/offline-parameters\/.*results\/answers\/.*SlowDown/);
     expect(parametersCalls()).toBe(2);
     bucket.install(s3);
     // EventBridge retries, then S3 delivers the same event again.
@@ -151,14 +151,14 @@ describe('refresh requests', () => {
     await sweep([entry()], 'request');
     expect(answer(big)).toMatchObject({ outcome: 'refused' });
     expect(answer(big).sentence).toMatch(/more than the 4096 .* it was not read/);
-    expect(bucket.keys(`${PREFIX}results/requests/`)).toEqual([`${PREFIX}results/requests/${big}`]);
+    expect(bucket.keys(`${PREFIX}results/answers/`)).toEqual([`${PREFIX}results/answers/${big}`]);
     expect(output.join('\n')).not.toContain('AAAAAAAAAA');
   });
 
   test('a request older than a week is left alone', async () => {
     request('2026-11-29T10:00:00.000Z.json');
     await sweep([entry()], 'request');
-    expect(bucket.keys(`${PREFIX}results/requests/`)).toEqual([]);
+    expect(bucket.keys(`${PREFIX}results/answers/`)).toEqual([]);
   });
 });
 
