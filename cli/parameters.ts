@@ -34,7 +34,7 @@ export async function requestRefresh(s3: S3Client, bucket: string, keyArn: strin
 /** Polls the handler's answer to `request` (`results/answers/<request name>`) until it is there or the wait ends. */
 export async function awaitAnswer(s3: S3Client, bucket: string, keyArn: string, request: string, waitSeconds: number, intervalSeconds: number): Promise<RefreshAnswer | undefined> {
   if (waitSeconds <= 0) return undefined;
-  const answerKey = `${offlinePrefix(keyArn)}${OFFLINE_ANSWER_FOLDER.REQUESTS}${request.slice(request.lastIndexOf('/') + 1)}`;
+  const answerKey = `${offlinePrefix(keyArn)}${OFFLINE_ANSWER_FOLDER.ANSWERS}${request.slice(request.lastIndexOf('/') + 1)}`;
   const deadline = Date.now() + waitSeconds * 1000;
   for (;;) {
     const body = await getObject(s3, bucket, answerKey);

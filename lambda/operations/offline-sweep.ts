@@ -105,9 +105,9 @@ async function sweepKey(clients: UploadClients, entry: OfflineKeyEntry, now: Dat
   const since = new Date(now.getTime() - REFRESH_REQUEST_MAX_AGE_SECONDS * 1000).toISOString();
   const [requests, answers] = await Promise.all([
     s3(listObjects(clients.s3, bucket, `${prefix}${OFFLINE_FOLDER.REQUESTS}`, `${prefix}${OFFLINE_FOLDER.REQUESTS}${since}`), 'list', `${prefix}${OFFLINE_FOLDER.REQUESTS}`),
-    s3(listObjects(clients.s3, bucket, `${prefix}${OFFLINE_ANSWER_FOLDER.REQUESTS}`, `${prefix}${OFFLINE_ANSWER_FOLDER.REQUESTS}${since}`), 'list', `${prefix}${OFFLINE_ANSWER_FOLDER.REQUESTS}`),
+    s3(listObjects(clients.s3, bucket, `${prefix}${OFFLINE_ANSWER_FOLDER.ANSWERS}`, `${prefix}${OFFLINE_ANSWER_FOLDER.ANSWERS}${since}`), 'list', `${prefix}${OFFLINE_ANSWER_FOLDER.ANSWERS}`),
   ]);
-  const answered = new Set(answers.map((a) => a.key.slice(`${prefix}${OFFLINE_ANSWER_FOLDER.REQUESTS}`.length)));
+  const answered = new Set(answers.map((a) => a.key.slice(`${prefix}${OFFLINE_ANSWER_FOLDER.ANSWERS}`.length)));
   const pending = requests.map((r) => ({ ...r, name: r.key.slice(`${prefix}${OFFLINE_FOLDER.REQUESTS}`.length) }))
     .filter((r) => REFRESH_REQUEST_NAME.test(r.name) && !answered.has(r.name));
 
@@ -117,7 +117,7 @@ async function sweepKey(clients: UploadClients, entry: OfflineKeyEntry, now: Dat
     const answer: RefreshAnswer = request.size > MAX_REFRESH_REQUEST_BYTES
       ? refusedAnswer(request.key, keyArn, request.size, MAX_REFRESH_REQUEST_BYTES, now)
       : answerFor(request.key, keyArn, decision, published && { set: published.parameterSet, parametersValidTo: published.parametersValidTo, reason: published.reason ?? decision.reason }, now);
-    const answerKey = `${prefix}${OFFLINE_ANSWER_FOLDER.REQUESTS}${request.name}`;
+    const answerKey = `${prefix}${OFFLINE_ANSWER_FOLDER.ANSWERS}${request.name}`;
     await s3(putObject(clients.s3, bucket, answerKey, JSON.stringify(answer, null, 2), 'application/json'), 'write', answerKey);
   }
 

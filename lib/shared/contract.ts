@@ -239,7 +239,7 @@ export interface OfflineSweepEvent {
  * which operators may read but not write; beside the upload results, which are `results/<set>.json`.
  * No answer's key contains `/requests/`, so writing one does not match the request rule again.
  */
-export const OFFLINE_ANSWER_FOLDER = { REQUESTS: `${OFFLINE_FOLDER.RESULTS}answers/`, REMINDERS: `${OFFLINE_FOLDER.RESULTS}reminders/` } as const;
+export const OFFLINE_ANSWER_FOLDER = { ANSWERS: `${OFFLINE_FOLDER.RESULTS}answers/`, REMINDERS: `${OFFLINE_FOLDER.RESULTS}reminders/` } as const;
 
 /** The name a refresh request must have, `<ISO-8601 time>.json`, as the CLI writes it; other objects under requests/ are not requests. */
 export const REFRESH_REQUEST_NAME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z\.json$/;

@@ -71,7 +71,7 @@ describe('the sweep', () => {
     const wildcard = (stackBucket.Properties.EventPattern as { detail: { object: { key: Array<{ wildcard: string }> } } }).detail.object.key[0].wildcard;
     const matches = (key: string) => new RegExp(`^${wildcard.split('*').map((p) => p.replace(/[.]/g, '\\.')).join('.*')}$`).test(key);
     expect(matches('eu-west-1/1234abcd-12ab-34cd-56ef-1234567890ab/requests/2026-12-08T11:00:00.000Z.json')).toBe(true);
-    for (const written of [OFFLINE_ANSWER_FOLDER.REQUESTS, OFFLINE_ANSWER_FOLDER.REMINDERS]) {
+    for (const written of [OFFLINE_ANSWER_FOLDER.ANSWERS, OFFLINE_ANSWER_FOLDER.REMINDERS]) {
       expect(matches(`eu-west-1/1234abcd-12ab-34cd-56ef-1234567890ab/${written}2026-12-08T11:00:00.000Z.json`)).toBe(false); // the handler's own writes do not trigger it
     }
     expect(inputOf(stackBucket).ImportedKmsKeyOffline.Trigger).toBe('request');
