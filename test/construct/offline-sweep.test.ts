@@ -3,12 +3,17 @@
  * one refresh-request rule per bucket, both invoking the one handler with the keys' entries from the
  * template; the timings' refusals at synth; the reminder's alarm and rule helpers; cdk-nag clean.
  */
-import { CfnParameter, Duration, Stack } from 'aws-cdk-lib';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, CfnParameter, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { ImportedKmsKey, KeyMaterial, KeyMaterialExpiration, OfflineWrappingOptions } from '../../lib';
 import { EXPIRING_EVENT, EXPIRING_METRIC, OFFLINE_ANSWER_FOLDER, OfflineKeyEntry } from '../../lib/shared/contract';
+import { CFN_LINT_BIN } from '../../tools/emulators';
 import { resolveWorstCase } from '../../tools/iam-size';
 import { nagFindings } from '../support/nag';
 import { importedKey, newStack } from '../support/stacks';
@@ -151,6 +156,20 @@ describe('the expiry reminder helpers', () => {
     const key = importedKey(newStack(), 'FromSecret');
     expect(() => key.addOfflineExpiryReminderAlarm('A')).toThrow(/needs a key whose keyMaterial is KeyMaterial.fromOfflineWrapping\(\).*addMaterialExpirationAlarm/);
     expect(() => key.onOfflineExpiryReminder('R')).toThrow(/needs a key whose keyMaterial is KeyMaterial.fromOfflineWrapping\(\)/);
+  });
+
+  test('cfn-lint finds no error (and only aws-cdk-lib\'s own warnings) in a template with the sweep, the alarm and the rule', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'sweep-lint-'));
+    const app = new App({ outdir });
+    const stack = new Stack(app, 'Offline', { env: { account: '111122223333', region: 'eu-west-1' } });
+    const key = offline(stack, 'Key', { refreshBefore: Duration.hours(4), remindBefore: Duration.days(20) }, KeyMaterialExpiration.at(new Date(Date.now() + 90 * 86_400_000)));
+    key.addOfflineExpiryReminderAlarm('Reminder');
+    key.onOfflineExpiryReminder('ReminderRule');
+    app.synth();
+    const lint = spawnSync(CFN_LINT_BIN, ['--format', 'parseable', join(outdir, stack.templateFile)], { encoding: 'utf8' });
+    if (lint.error) throw new Error(`${CFN_LINT_BIN} could not run (${lint.error.message}): run 'bash scripts/install-emulators.sh'`);
+    const findings = lint.stdout.trim().split('\n').filter(Boolean);
+    expect(findings.filter((f) => !/:W3005:'\w+Role\w+' dependency already enforced/.test(f))).toEqual([]);
   });
 
   test('cdk-nag AwsSolutions finds nothing unacknowledged with the sweep, the alarm and the rule', () => {
