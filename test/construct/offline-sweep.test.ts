@@ -11,7 +11,7 @@ import { App, CfnParameter, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { ImportedKmsKey, KeyMaterial, KeyMaterialExpiration, OfflineWrappingOptions } from '../../lib';
+import { ImportedKmsKey, ImportedKmsReplicaKey, KeyMaterial, KeyMaterialExpiration, OfflineWrappingOptions } from '../../lib';
 import { EXPIRING_EVENT, EXPIRING_METRIC, OFFLINE_ANSWER_FOLDER, OfflineKeyEntry } from '../../lib/shared/contract';
 import { CFN_LINT_BIN } from '../../tools/emulators';
 import { resolveWorstCase } from '../../tools/iam-size';
@@ -90,6 +90,17 @@ describe('the sweep', () => {
       Roles: [{ Ref: Match.stringLikeRegexp('^ImportedKmsKeyProviderHandlerRole') }],
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 's3:ListBucket' }), Match.objectLike({ Action: 'events:PutEvents' })]) },
     });
+  });
+
+  test('an offline replica is swept by its own stack (its Region\'s bucket), as a replica', () => {
+    const app = new App();
+    const primaryStack = new Stack(app, 'Primary', { env: { account: '111122223333', region: 'eu-west-1' }, crossRegionReferences: true });
+    const primary = new ImportedKmsKey(primaryStack, 'Key', { keyMaterial: KeyMaterial.fromOfflineWrapping(), multiRegion: true });
+    const replicaStack = new Stack(app, 'Replica', { env: { account: '111122223333', region: 'eu-west-2' }, crossRegionReferences: true });
+    new ImportedKmsReplicaKey(replicaStack, 'Replica', { primaryKey: primary, keyMaterial: KeyMaterial.fromOfflineWrapping() });
+    const [key] = inputOf(scheduleRules(Template.fromStack(replicaStack))[0]).ImportedKmsKeyOffline.Keys;
+    expect(key).toMatchObject({ Replica: 'true', KeyArn: getAtt('ReplicaImport'), ParameterBucket: expect.stringMatching(/ImportedKmsKeyParameters/) as string });
+    expect(inputOf(scheduleRules(Template.fromStack(primaryStack))[0]).ImportedKmsKeyOffline.Keys).toHaveLength(1);
   });
 
   test('a stack without offline keys has no sweep', () => {
