@@ -104,3 +104,20 @@ test('for a key that holds its material, the answer says why no set was publishe
   expect(run.stderr).toMatch(/No complete parameter set .* The handler answered: No parameter set was published: the key already holds material with the requested expiration/);
   expect(await keys(`${offlinePrefix(keyArn)}${OFFLINE_FOLDER.PARAMETERS}`)).toEqual([]);
 });
+
+test('the reminder reads local-kms\'s ValidTo: within remindBefore the sweep puts the event on moto\'s bus and records it, once', async () => {
+  const keyArn = (await clients.kms.send(new CreateKeyCommand({ Origin: 'EXTERNAL' }))).KeyMetadata!.Arn!;
+  const validTo = new Date(Math.floor(Date.now() / 1000) * 1000 + 10 * 86_400_000);
+  const parameters = await clients.kms.send(new GetParametersForImportCommand({ KeyId: keyArn, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' }));
+  const wrapped = publicEncrypt({ key: createPublicKey({ key: Buffer.from(parameters.PublicKey!), format: 'der', type: 'spki' }), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, randomBytes(32));
+  await clients.kms.send(new ImportKeyMaterialCommand({ KeyId: keyArn, ImportToken: parameters.ImportToken, EncryptedKeyMaterial: wrapped, ExpirationModel: 'KEY_MATERIAL_EXPIRES', ValidTo: validTo }));
+  const keyEntry = { ...entry(keyArn), ValidTo: validTo.toISOString().replace('.000Z', 'Z') };
+  const lines: Array<{ reminded?: string; outcome?: string }> = [];
+  await sweepOffline(clients, 'schedule', [keyEntry], (line) => lines.push(line));
+  await sweepOffline(clients, 'schedule', [keyEntry], (line) => lines.push(line));
+  expect(lines.map((l) => l.reminded)).toEqual(['event', 'metric']);
+  const record = JSON.parse((await read(`${offlinePrefix(keyArn)}results/reminders/${validTo.toISOString()}.json`)).toString()) as { daysLeft: number; action: string };
+  expect(record.daysLeft).toBe(9);
+  expect(record.action).toMatch(/The deploy still asks for this expiration: set a later KeyMaterialExpiration\.at\(date\)/);
+  expect(await keys(`${offlinePrefix(keyArn)}${OFFLINE_FOLDER.PARAMETERS}`)).toEqual([]);
+});
