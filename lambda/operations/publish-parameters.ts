@@ -11,6 +11,7 @@
  * The token and the public key go to S3 only: never into the response or a log line.
  */
 import { createHash, createPublicKey } from 'node:crypto';
+import type { KeyMetadata } from '@aws-sdk/client-kms';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { IMPORTABLE_KEY_SPECS } from '../../lib/shared/key-spec-rules';
 import {
@@ -22,6 +23,8 @@ import { Expiration, hasExpiration, requestedExpiration } from '../decisions/exp
 import { ImportError } from '../errors/import-error';
 import { toImportError } from '../errors/sentences';
 import type { ConvergeResult } from './converge';
+import type { SetTarget } from '../decisions/offline-generation';
+import { publishGenerations } from './offline-rotation';
 
 export interface OfflineClients extends Clients {
   readonly s3: S3Client;
@@ -44,8 +47,17 @@ export async function publishParameters(clients: OfflineClients, props: Resolved
   const skip = (reason: string): ConvergeResult => ({ keyArn, keyId, imported: false, reason, keyMaterialId: key.CurrentKeyMaterialId });
   if (expiration === 'passed') return skip(`the requested expiration ${props.ValidTo} has passed; no parameter set was published and the key keeps what it holds`);
   if (key.KeyState === 'Disabled' || key.KeyState === 'PendingDeletion') return skip(`the key is ${key.KeyState}; no parameter set was published, so a deploy does not undo an operator's action`);
+  // Offline rotation: the key's materials decide which sets (offline-rotation.ts).
+  if (props.MaterialGeneration) return publishGenerations(clients, props, expiration, key, publishSet);
   if (key.KeyState !== 'PendingImport' && hasExpiration(key, expiration)) return skip('the key already holds material with the requested expiration; no parameter set was needed');
+  return publishSet(clients, props, expiration, key);
+}
 
+/** Publishes one set (for `target`, one material of a rotated key; the key's own import otherwise). Throws only ImportError. */
+export async function publishSet(clients: OfflineClients, props: ResolvedImportProperties, expiration: Expiration, key: KeyMetadata,
+  target?: SetTarget): Promise<ConvergeResult> {
+  const keyArn = props.KeyArn;
+  const keyId = keyArn.slice(keyArn.lastIndexOf('/') + 1);
   const parameters = await getParameters(clients, props).catch((e: unknown) => { throw toImportError(e, 'get-parameters', keyArn, undefined); });
   if (!parameters.PublicKey || !parameters.ImportToken || !parameters.ParametersValidTo) {
     throw new ImportError(`KMS returned import parameters for ${keyArn} without a public key, token or ParametersValidTo. Retry the deployment.`);
@@ -61,7 +73,7 @@ export async function publishParameters(clients: OfflineClients, props: Resolved
     [PARAMETER_FILE.PUBLIC_KEY_PEM]: pem,
     [PARAMETER_FILE.IMPORT_TOKEN]: Buffer.from(parameters.ImportToken),
   };
-  const manifest = manifestOf(props, expiration, parameters.ParametersValidTo, files, key.KeyState !== 'PendingImport');
+  const manifest = { ...manifestOf(props, expiration, parameters.ParametersValidTo, files, key.KeyState !== 'PendingImport'), ...target };
   try {
     // The files first, the manifest last: a set whose manifest is there is complete.
     await Promise.all(Object.entries(files).map(([name, body]) => putObject(clients.s3, props.ParameterBucket!, `${setPrefix}${name}`, body, 'application/octet-stream')));
