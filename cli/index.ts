@@ -40,7 +40,8 @@ function program(): Command {
       + 'request a fresh one when it runs short, and print the wrap recipe for openssl, AWS CloudHSM and YubiHSM.'))
     .option('--out <dir>', 'folder to write the set to', '.')
     .option('--min-hours <n>', 'request a fresh set when fewer hours than this remain', number('--min-hours', 0), 2)
-    .action(async (o: { bucket: string; key: string; region?: string; out: string; minHours: number; json: boolean }) => parameters(o));
+    .option('--set <name>', 'take this set (one material of a rotated key), not the freshest')
+    .action(async (o: { bucket: string; key: string; region?: string; out: string; minHours: number; set?: string; json: boolean }) => parameters(o));
 
   common(root.command('upload')
     .description("Check a wrapped blob against its parameter set, upload it, and wait for the handler's result."))

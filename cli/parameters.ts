@@ -18,6 +18,8 @@ export interface ParametersOptions {
   readonly out: string;
   readonly minHours: number;
   readonly json: boolean;
+  /** A set by name (one material of a rotated key); the freshest complete one when absent. */
+  readonly set?: string;
 }
 
 /** Writes a request for a fresh set (`requests/<ISO time>.json`); returns its S3 key. */
@@ -37,7 +39,7 @@ export async function parameters(options: ParametersOptions): Promise<void> {
       const request = await requestRefresh(s3, options.bucket, keyArn, 'no complete parameter set');
       throw new CliError(`No complete parameter set for ${keyArn} in s3://${options.bucket}/ yet (a deploy publishes one); requested one at s3://${options.bucket}/${request}. Run parameters again once it is there.`, EXIT.REFUSED);
     }
-    const set = await readSet(s3, options.bucket, keyArn, names[0]);
+    const set = await readSet(s3, options.bucket, keyArn, options.set ?? names[0]);
     const left = hoursLeft(set.manifest);
     if (left <= 0) {
       const request = await requestRefresh(s3, options.bucket, keyArn, `the freshest set ${set.name} lapsed at ${set.manifest.parametersValidTo}`);
@@ -63,12 +65,15 @@ export async function parameters(options: ParametersOptions): Promise<void> {
     report(options.json, {
       keyArn, bucket: options.bucket, set: set.name, parametersValidTo: m.parametersValidTo, hoursLeft: Number(left.toFixed(2)),
       keySpec: m.keySpec, wrappingAlgorithm: m.wrappingAlgorithm, wrappingKeySpec: m.wrappingKeySpec, materialFormat: m.materialFormat,
-      expirationModel: m.expirationModel, validTo: m.validTo, importType: m.importType, files: written, refreshRequested: refresh, recipe,
+      expirationModel: m.expirationModel, validTo: m.validTo, importType: m.importType,
+      materialGeneration: m.materialGeneration, keyMaterialId: m.keyMaterialId, keyMaterialDescription: m.keyMaterialDescription, files: written, refreshRequested: refresh, recipe,
     }, [
       `Parameter set ${set.name} for ${keyArn}`,
       `  verified against its manifest (SHA-256 of each file) and written to ${out}: ${Object.keys(written).sort().join(', ')}`,
       `  valid until ${m.parametersValidTo} (${left.toFixed(1)} hours left): upload the wrapped blob before then`,
       `  ${m.keySpec}, wrapped with ${m.wrappingAlgorithm} under ${m.wrappingKeySpec}; the material: ${m.materialFormat}; it ${expiration} once imported`,
+      ...(m.importType === 'NEW_KEY_MATERIAL' ? [`  a rotation: generate NEW material in the HSM for generation ${m.materialGeneration ?? 'next'}, never one the key already holds`] : []),
+      ...(m.keyMaterialId ? [`  a re-import of one material: wrap generation ${m.materialGeneration}'s material (KeyMaterialId ${m.keyMaterialId}${m.keyMaterialDescription ? `, "${m.keyMaterialDescription}"` : ''}), no other`] : []),
       ...(refresh ? [`  fewer than ${options.minHours} hours left: requested a fresh set at s3://${options.bucket}/${refresh}`] : []),
       `  the HSM needs only ${PARAMETER_FILE.PUBLIC_KEY_PEM} (or .der); the handler imports with its own copy of ${PARAMETER_FILE.IMPORT_TOKEN}`,
       '',

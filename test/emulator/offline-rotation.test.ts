@@ -10,13 +10,13 @@
  * with its sentence, publishing nothing and changing nothing; the NEW set is therefore written by the
  * test in the handler's layout, without a materialGeneration (the re-delivery and crash checks list
  * materials too). Those paths run on the KMS model (test/handler/offline-rotation.test.ts); the gap is
- * in docs/emulators.md.
+ * in docs/emulators.md. The bundled operator CLI (npm run bundle) picks the rotation's set, or one by --set.
  */
 import { execFileSync } from 'node:child_process';
 import { createDecipheriv, createHash, createPublicKey, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { CreateKeyCommand, DecryptCommand, DescribeKeyCommand, EncryptCommand, GetParametersForImportCommand, KMSClient } from '@aws-sdk/client-kms';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutBucketVersioningCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -36,6 +36,9 @@ let kmsServer: Server;
 let moto: Server;
 let clients: UploadClients;
 let dir: string;
+const CLI = resolve(__dirname, '..', '..', 'assets', 'cli', 'index.js');
+/** Everything the CLI printed, for the leak scan. */
+const transcript: string[] = [];
 
 beforeAll(async () => {
   [kmsServer, moto] = await Promise.all([startLocalStackKms(), startMoto()]);
@@ -80,6 +83,16 @@ async function ceremony(keyArn: string, set: string, material: Buffer): Promise<
     detail: { bucket: { name: BUCKET }, object: { key, 'version-id': put.VersionId } },
   }, noWait);
   return JSON.parse((await read(`${prefix}${OFFLINE_FOLDER.RESULTS}${set}.json`)).toString()) as UploadResult;
+}
+
+/** The bundled operator CLI against moto's S3, as an operator runs it (exit code 0 expected). */
+function cli(args: string[]): { stdout: string } {
+  const stdout = execFileSync(process.execPath, [CLI, ...args], {
+    env: { PATH: process.env.PATH, HOME: tmpdir(), AWS_REGION: EMULATOR_REGION, AWS_ACCESS_KEY_ID: 'emulator', AWS_SECRET_ACCESS_KEY: 'emulator',
+      AWS_ENDPOINT_URL_S3: moto.endpoint, AWS_EC2_METADATA_DISABLED: 'true' },
+  }).toString();
+  transcript.push(stdout);
+  return { stdout };
 }
 
 /** LocalStack's symmetric ciphertext (key id, IV, tag, AES-256-GCM of the padded plaintext), opened with `material`: throws for another material. */
@@ -131,6 +144,13 @@ test('LocalStack: the first ceremony, a rotation request failing cleanly without
     parametersValidTo: parameters.ParametersValidTo!.toISOString(), expirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE', importType: 'NEW_KEY_MATERIAL', sha256,
   };
   await clients.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${setPrefix}${PARAMETER_FILE.MANIFEST}`, Body: JSON.stringify(manifest) }));
+  // The operator CLI: the freshest set is the rotation's, and says so; --set takes another by name.
+  const fresh = cli(['parameters', '--bucket', BUCKET, '--key', keyArn, '--out', join(dir, 'fresh')]);
+  expect(fresh.stdout).toContain(`Parameter set ${set} for ${keyArn}`);
+  expect(fresh.stdout).toMatch(/a rotation: generate NEW material in the HSM/);
+  const named = JSON.parse(cli(['parameters', '--bucket', BUCKET, '--key', keyArn, '--set', firstSet, '--out', join(dir, 'named'), '--json']).stdout) as { set: string; importType?: string };
+  expect(named.set).toBe(firstSet);
+  expect(named.importType).toBeUndefined();
   const rotated = await ceremony(keyArn, set, second);
   expect(rotated.outcome).toBe('imported');
   expect(rotated.sentence).toMatch(/and rotated it in: it is the key's current material/);
@@ -142,5 +162,5 @@ test('LocalStack: the first ceremony, a rotation request failing cleanly without
   const after = (await clients.kms.send(new EncryptCommand({ KeyId: keyArn, Plaintext: plaintext }))).CiphertextBlob!;
   expect(openLocally(after, second)).toEqual(plaintext);
   expect(() => openLocally(after, first)).toThrow();
-  expectNoLeak(JSON.stringify([imported, rotated]), first, second, Buffer.from(parameters.ImportToken!));
+  expectNoLeak(JSON.stringify([imported, rotated]) + transcript.join('\n'), first, second, Buffer.from(parameters.ImportToken!));
 });
