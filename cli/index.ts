@@ -41,8 +41,9 @@ function program(): Command {
     .option('--out <dir>', 'folder to write the set to', '.')
     .option('--min-hours <n>', 'request a fresh set when fewer hours than this remain', number('--min-hours', 0), 2)
     .option('--wait <seconds>', "after a request, how long to wait for the handler's answer (and download the set it names); 0 does not wait", number('--wait', 0), 0)
+    .option('--set <name>', 'take this set (one material of a rotated key), not the freshest')
     .addOption(new Option('--interval <seconds>', 'seconds between polls of the answer').default(2).argParser(number('--interval', 0.1)).hideHelp())
-    .action(async (o: { bucket: string; key: string; region?: string; out: string; minHours: number; wait: number; interval: number; json: boolean }) => parameters(o));
+    .action(async (o: { bucket: string; key: string; region?: string; out: string; minHours: number; set?: string; wait: number; interval: number; json: boolean }) => parameters(o));
 
   common(root.command('upload')
     .description("Check a wrapped blob against its parameter set, upload it, and wait for the handler's result."))

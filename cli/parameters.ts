@@ -22,6 +22,8 @@ export interface ParametersOptions {
   readonly wait?: number;
   /** Seconds between polls of the answer. */
   readonly interval?: number;
+  /** A set by name (one material of a rotated key); the freshest complete one when absent. */
+  readonly set?: string;
 }
 
 /** Writes a request for a fresh set (`requests/<ISO time>.json`); returns its S3 key. */
@@ -58,7 +60,7 @@ export async function parameters(options: ParametersOptions): Promise<void> {
   const answered = (answer: RefreshAnswer | undefined) => (answer ? ` The handler answered: ${answer.sentence}` : wait > 0 ? ` No answer within ${wait} s.` : '');
   try {
     const names = await completeSets(s3, options.bucket, keyArn);
-    let set = names.length > 0 ? await readSet(s3, options.bucket, keyArn, names[0]) : undefined;
+    let set = (options.set || names.length > 0) ? await readSet(s3, options.bucket, keyArn, options.set ?? names[0]) : undefined;
     let refresh: string | undefined;
     let answer: RefreshAnswer | undefined;
     let why = '';
@@ -103,12 +105,16 @@ export async function parameters(options: ParametersOptions): Promise<void> {
     report(options.json, {
       keyArn, bucket: options.bucket, set: set.name, parametersValidTo: m.parametersValidTo, hoursLeft: Number(left.toFixed(2)),
       keySpec: m.keySpec, wrappingAlgorithm: m.wrappingAlgorithm, wrappingKeySpec: m.wrappingKeySpec, materialFormat: m.materialFormat,
-      expirationModel: m.expirationModel, validTo: m.validTo, importType: m.importType, files: written, refreshRequested: refresh, refreshAnswer: answer, recipe,
+      expirationModel: m.expirationModel, validTo: m.validTo, importType: m.importType,
+      materialGeneration: m.materialGeneration, keyMaterialId: m.keyMaterialId, keyMaterialDescription: m.keyMaterialDescription,
+      files: written, refreshRequested: refresh, refreshAnswer: answer, recipe,
     }, [
       `Parameter set ${set.name} for ${keyArn}`,
       `  verified against its manifest (SHA-256 of each file) and written to ${out}: ${Object.keys(written).sort().join(', ')}`,
       `  valid until ${m.parametersValidTo} (${left.toFixed(1)} hours left): upload the wrapped blob before then`,
       `  ${m.keySpec}, wrapped with ${m.wrappingAlgorithm} under ${m.wrappingKeySpec}; the material: ${m.materialFormat}; it ${expiration} once imported`,
+      ...(m.importType === 'NEW_KEY_MATERIAL' ? [`  a rotation: generate NEW material in the HSM for generation ${m.materialGeneration ?? 'next'}, never one the key already holds`] : []),
+      ...(m.keyMaterialId ? [`  a re-import of one material: wrap generation ${m.materialGeneration}'s material (KeyMaterialId ${m.keyMaterialId}${m.keyMaterialDescription ? `, "${m.keyMaterialDescription}"` : ''}), no other`] : []),
       ...(refresh ? [`  ${why}: requested a fresh set at s3://${options.bucket}/${refresh}${answered(answer)}`] : []),
       `  the HSM needs only ${PARAMETER_FILE.PUBLIC_KEY_PEM} (or .der); the handler imports with its own copy of ${PARAMETER_FILE.IMPORT_TOKEN}`,
       '',

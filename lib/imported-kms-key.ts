@@ -231,7 +231,7 @@ export class ImportedKmsKey extends ImportedKeyBase {
     this.multiRegion = props.multiRegion ?? false;
     this.shredMaterialOnRemoval = settings.shred;
     const materials = [...previous, keyMaterial];
-    validateOffline(this, settings, materials);
+    validateOffline(this, settings, materials, { multiRegion: this.multiRegion });
     if (previous.length > 0) validateRotation(this, settings.keySpec, materials);
 
     this.key = new kms.Key(this, 'Resource', {

@@ -217,7 +217,7 @@ export class ImportedKmsReplicaKey extends ImportedKeyBase {
     const material = props.keyMaterial ? requireMaterial(this, 'keyMaterial', props.keyMaterial) : this.replicaOfPrimarySecret(primary, primary?.keyMaterial);
     const materials = [...this.previousMaterials(props, primary), material];
     if (materials.length > 1) validateRotation(this, settings.keySpec, materials);
-    validateOffline(this, settings, materials);
+    validateOffline(this, settings, materials, { replica: true });
 
     this.policy = props.policy ?? new iam.PolicyDocument();
     this.policy.addStatements(new iam.PolicyStatement({

@@ -123,6 +123,22 @@ export interface OfflineWrappingOptions {
    * @default Duration.days(30)
    */
   readonly remindBefore?: Duration;
+
+  /**
+   * Rotation (symmetric keys only): how many materials the key should hold, 1 for its first and one
+   * more for each rotation. Raise it by one and deploy to rotate: the deploy publishes a
+   * NEW_KEY_MATERIAL parameter set, the operator wraps new material from the HSM, and the upload
+   * imports it and makes it current (RotateKeyOnDemand); earlier materials keep decrypting. The
+   * deploy, not an operator, decides that new material is wanted, and the template records it.
+   * A key that already holds as many materials is not rotated again, and a lower number (a
+   * rollback) changes nothing: rotation cannot be undone. Once set, keep it (it also lets expiration
+   * changes reach every material of a rotated key). Not for HMAC or asymmetric keys (KMS rotates
+   * only symmetric encryption keys), nor yet for multi-Region keys. See docs/offline-wrapping.md,
+   * "Rotation ceremony".
+   *
+   * @default - the key keeps its first material (no rotation)
+   */
+  readonly materialGeneration?: number;
 }
 
 /**

@@ -13,4 +13,4 @@ export class ImportError extends Error {
 }
 
 /** Which step failed, so the message can say what the handler was doing. */
-export type Step = 'read-secret' | 'get-parameters' | 'import' | 'import-new' | 'rotate' | 'describe-key' | 'list-materials' | 'last-usage' | 'delete-material' | 'import-upload';
+export type Step = 'read-secret' | 'get-parameters' | 'import' | 'import-new' | 'rotate' | 'describe-key' | 'list-materials' | 'last-usage' | 'delete-material' | 'import-upload' | 'import-upload-new';

@@ -17,6 +17,7 @@ const KMS_ACTION: Readonly<Record<Exclude<Step, 'read-secret'>, string>> = {
   'last-usage': 'GetKeyLastUsage',
   'delete-material': 'DeleteImportedKeyMaterial',
   'import-upload': 'ImportKeyMaterial (uploaded wrapped material)',
+  'import-upload-new': 'ImportKeyMaterial (uploaded new material, NEW_KEY_MATERIAL)',
 };
 
 const KMS_ERRORS: Readonly<Record<string, string>> = {
@@ -45,6 +46,15 @@ const STEP_ERRORS: Readonly<Partial<Record<Step, Readonly<Record<string, string>
     InvalidCiphertextException: 'KMS could not unwrap the upload with this set\'s private key and wrapping algorithm. Wrap the material again under this set\'s public key, with the algorithm its manifest names, and upload.',
     IncorrectKeyMaterialException: 'KMS refused the material: it differs from the material this key already holds (a re-import takes only the key\'s own material). Wrap the key\'s original material and upload.',
     KMSInvalidStateException: 'the key is in a state that takes no import (Disabled or PendingDeletion). Cancel its deletion or enable it, then upload again.',
+  },
+  // Offline rotation: the upload is new material for a symmetric key.
+  'import-upload-new': {
+    ExpiredImportTokenException: 'the parameter set lapsed before the import. Request a fresh set (npx imported-kms-key parameters), wrap again under its public key and upload.',
+    InvalidImportTokenException: 'KMS rejected the set\'s import token for this key. Request a fresh set, wrap again under its public key and upload.',
+    InvalidCiphertextException: 'KMS could not unwrap the upload with this set\'s private key and wrapping algorithm. Wrap the material again under this set\'s public key, with the algorithm its manifest names, and upload.',
+    IncorrectKeyMaterialException: 'KMS refused it as new material: the key already holds these bytes (an earlier material of this key). Generate new material in the HSM, wrap it under this set\'s public key and upload.',
+    KMSInvalidStateException: 'the key takes no new material now: it must be Enabled or PendingImport, and no other material may be pending rotation. Check it with aws kms list-key-rotations --include-key-material ALL_KEY_MATERIAL, then upload again.',
+    UnsupportedOperationException: 'the key does not take new material: only symmetric encryption keys rotate. Create a new ImportedKmsKey for the new material.',
   },
   'import-new': {
     IncorrectKeyMaterialException: 'KMS refused it as new material for this key. Check that the secret holds 32 bytes of new material, then retry the deployment.',

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { ImportKeyMaterialCommand, ImportType } from '@aws-sdk/client-kms';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
-  OFFLINE_FOLDER, offlinePrefix, PARAMETER_FILE, ParameterManifest, UPLOAD_FILE, UPLOAD_RESULT_EVENT, UploadResult, withDefaults,
+  OFFLINE_FOLDER, offlineMaterialDescription, offlinePrefix, PARAMETER_FILE, ParameterManifest, UPLOAD_FILE, UPLOAD_RESULT_EVENT, UploadResult, withDefaults,
 } from '../../lib/shared/contract';
 import { MAX_WRAPPED_UPLOAD_BYTES } from '../../lib/shared/limits';
 import { describeKey } from '../aws/calls';
@@ -24,6 +24,7 @@ import { ImportError } from '../errors/import-error';
 import { toImportError } from '../errors/sentences';
 import type { OfflineClients } from './publish-parameters';
 import { writeMetric } from '../metrics';
+import { confirmMaterial, makeCurrent, priorNewImport } from './offline-rotation';
 
 export interface UploadClients extends OfflineClients {
   readonly events: EventBridgeClient;
@@ -100,6 +101,19 @@ export async function importUpload(clients: UploadClients, event: S3ObjectCreate
   if (manifest.keyArn !== keyArn) {
     return record('refused', `Parameter set ${set} belongs to key ${manifest.keyArn}, not ${keyArn}: the material was wrapped for another key. Upload it under that key's prefix.`);
   }
+  // Offline rotation: a re-delivered upload, or one after a crash between import and rotation, converges without a second import.
+  const rotation = manifest.importType === 'NEW_KEY_MATERIAL' && manifest.materialGeneration ? await priorNewImport(clients, keyArn, set, manifest) : undefined;
+  if (rotation?.kind === 'refuse') return record('refused', rotation.sentence);
+  if (rotation?.kind === 'done') return record('imported', `Set ${set}'s material is already key ${keyArn}'s generation ${manifest.materialGeneration}; nothing was imported again.`, rotation.keyMaterialId);
+  if (rotation?.kind === 'rotate') {
+    try {
+      const key = await makeCurrent(clients, keyArn, manifest.keySpec, rotation.entry, wait);
+      return await record('imported', `Set ${set}'s material was imported before but not made current; it is now key ${keyArn}'s current material `
+        + `(generation ${manifest.materialGeneration}), without a new import; the key is ${key.KeyState}.`, key.CurrentKeyMaterialId, key.KeyState);
+    } catch (error) {
+      return await record('refused', (error as Error).message);
+    }
+  }
   if (now().getTime() >= new Date(manifest.parametersValidTo).getTime()) {
     return record('refused', `Parameter set ${set} lapsed at ${manifest.parametersValidTo}: KMS no longer accepts its token. `
       + 'Request a fresh set (npx imported-kms-key parameters), wrap the material again under its public key, and upload it to the new set\'s folder.');
@@ -120,14 +134,29 @@ export async function importUpload(clients: UploadClients, event: S3ObjectCreate
         KeyId: keyArn, ImportToken: token, EncryptedKeyMaterial: blob,
         ExpirationModel: manifest.expirationModel, ValidTo: validTo,
         ImportType: manifest.keySpec === 'SYMMETRIC_DEFAULT' ? manifest.importType as ImportType : undefined,
+        // Offline rotation (offline-rotation.ts): one named material re-imported; a new one described by its generation and set.
+        KeyMaterialId: manifest.keyMaterialId,
+        KeyMaterialDescription: manifest.materialGeneration && manifest.keySpec === 'SYMMETRIC_DEFAULT' && manifest.importType !== 'EXISTING_KEY_MATERIAL'
+          ? offlineMaterialDescription(manifest.materialGeneration, set) : undefined,
       }));
+      const expiring = validTo ? `, expiring at ${manifest.validTo}` : ', never expiring';
+      if (manifest.importType === 'NEW_KEY_MATERIAL') {
+        const key = await makeCurrent(clients, keyArn, manifest.keySpec, { KeyMaterialId: response.KeyMaterialId, ValidTo: validTo }, wait);
+        return await record('imported', `Imported the uploaded new material into key ${keyArn} with set ${set}${expiring}, and rotated it in: it is the key's current material `
+          + `(generation ${manifest.materialGeneration ?? 'next'}); earlier materials still decrypt. The key is ${key.KeyState}.`, key.CurrentKeyMaterialId, key.KeyState);
+      }
+      if (manifest.keyMaterialId) {
+        const keyState = await confirmMaterial(clients, keyArn, manifest.keyMaterialId, validTo, wait);
+        return await record('imported', `Re-imported material ${manifest.keyMaterialId} (generation ${manifest.materialGeneration}) of key ${keyArn} with set ${set}${expiring}; `
+          + `the key is ${keyState}${keyState === 'Enabled' ? '' : ' (another material waits for its own set)'}.`, manifest.keyMaterialId, keyState);
+      }
       const props = withDefaults({ KeyArn: keyArn, KeySpec: manifest.keySpec, ParameterBucket: bucket });
       const key = await confirmReady(clients, props, { validTo }, wait);
       const id = response.KeyMaterialId ?? key.CurrentKeyMaterialId;
       return await record('imported', `Imported the uploaded material into key ${keyArn} with set ${set}`
-        + `${validTo ? `, expiring at ${manifest.validTo}` : ', never expiring'}; the key is ${key.KeyState}.`, id, key.KeyState);
+        + `${expiring}; the key is ${key.KeyState}.`, id, key.KeyState);
     } catch (error) {
-      const sentence = toImportError(error, 'import-upload', keyArn, undefined).message;
+      const sentence = toImportError(error, manifest.importType === 'NEW_KEY_MATERIAL' ? 'import-upload-new' : 'import-upload', keyArn, undefined).message;
       const state = await describeKey(clients, keyArn).then((k) => k.KeyState, () => undefined);
       return await record('refused', sentence, undefined, state);
     }

@@ -23,6 +23,8 @@ import { Expiration, hasExpiration, requestedExpiration } from '../decisions/exp
 import { ImportError } from '../errors/import-error';
 import { toImportError } from '../errors/sentences';
 import type { ConvergeResult } from './converge';
+import type { SetTarget } from '../decisions/offline-generation';
+import { publishGenerations } from './offline-rotation';
 
 export interface OfflineClients extends Clients {
   readonly s3: S3Client;
@@ -46,6 +48,8 @@ export type PublishResult = ConvergeResult & { readonly parameterSet?: string; r
 export function whyNoSet(key: KeyMetadata, props: ResolvedImportProperties, expiration: Expiration | 'passed'): string | undefined {
   if (expiration === 'passed') return `the requested expiration ${props.ValidTo} has passed; no parameter set was published and the key keeps what it holds`;
   if (key.KeyState === 'Disabled' || key.KeyState === 'PendingDeletion') return `the key is ${key.KeyState}; no parameter set was published, so a deploy does not undo an operator's action`;
+  // A rotated offline key: its materials decide (publishGenerations), not its expiration alone.
+  if (props.MaterialGeneration) return undefined;
   if (key.KeyState !== 'PendingImport' && hasExpiration(key, expiration)) return 'the key already holds material with the requested expiration; no parameter set was needed';
   return undefined;
 }
@@ -58,7 +62,16 @@ export async function publishParameters(clients: OfflineClients, props: Resolved
   const key = await describeKey(clients, keyArn).catch((e: unknown) => { throw toImportError(e, 'describe-key', keyArn, undefined); });
   const noSet = whyNoSet(key, props, expiration);
   if (noSet || expiration === 'passed') return { keyArn, keyId, imported: false, reason: noSet!, keyMaterialId: key.CurrentKeyMaterialId };
+  // Offline rotation: the key's materials decide which sets (offline-rotation.ts).
+  if (props.MaterialGeneration) return publishGenerations(clients, props, expiration, key, publishSet);
+  return publishSet(clients, props, expiration, key);
+}
 
+/** Publishes one set (for `target`, one material of a rotated key; the key's own import otherwise). Throws only ImportError. */
+export async function publishSet(clients: OfflineClients, props: ResolvedImportProperties, expiration: Expiration, key: KeyMetadata,
+  target?: SetTarget): Promise<PublishResult> {
+  const keyArn = props.KeyArn;
+  const keyId = keyArn.slice(keyArn.lastIndexOf('/') + 1);
   const parameters = await getParameters(clients, props).catch((e: unknown) => { throw toImportError(e, 'get-parameters', keyArn, undefined); });
   if (!parameters.PublicKey || !parameters.ImportToken || !parameters.ParametersValidTo) {
     throw new ImportError(`KMS returned import parameters for ${keyArn} without a public key, token or ParametersValidTo. Retry the deployment.`);
@@ -75,7 +88,7 @@ export async function publishParameters(clients: OfflineClients, props: Resolved
     [PARAMETER_FILE.PUBLIC_KEY_PEM]: pem,
     [PARAMETER_FILE.IMPORT_TOKEN]: Buffer.from(parameters.ImportToken),
   };
-  const manifest = manifestOf(props, expiration, parameters.ParametersValidTo, files, key.KeyState !== 'PendingImport');
+  const manifest = { ...manifestOf(props, expiration, parameters.ParametersValidTo, files, key.KeyState !== 'PendingImport'), ...target };
   try {
     // The files first, the manifest last: a set whose manifest is there is complete.
     await Promise.all(Object.entries(files).map(([name, body]) => putObject(clients.s3, props.ParameterBucket!, `${setPrefix}${name}`, body, 'application/octet-stream')));

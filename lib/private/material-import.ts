@@ -58,6 +58,8 @@ export function importMaterial(scope: Construct, settings: KeySettings, target: 
   const { materials } = target;
   const { validTo, validity, renewalInterval } = settings.expiration;
   const previous = materials.slice(0, -1);
+  // Offline rotation: the handler lists the key's materials and rotates it (offline-rotation-rules.ts).
+  const generation = materials[materials.length - 1].offlineWrapping?.materialGeneration;
   const provider = ImportProvider.of(scope, target.handlerRuntime);
   const guardrails: ImportGuardrails = {
     wrappingKeySpec: settings.wrappingKeySpec,
@@ -66,7 +68,7 @@ export function importMaterial(scope: Construct, settings: KeySettings, target: 
     latestValidTo: validTo,
     shred: settings.shred,
     shredChecksUsage: settings.shred && settings.shredIfUnusedFor !== '0',
-    rotate: previous.length > 0 && (target.replica ? 'replica' : true),
+    rotate: (previous.length > 0 || generation !== undefined) && (target.replica ? 'replica' : true),
     // The adoption proof of a symmetric key (or one whose spec is known only at deploy time) lists its materials.
     list: !target.keyPolicy && (String(settings.keySpec) === DEFAULT_KEY_SPEC || Token.isUnresolved(settings.keySpec)),
   };
@@ -96,6 +98,7 @@ export function importMaterial(scope: Construct, settings: KeySettings, target: 
     KeySpec: settings.keySpec,
     ...sourceOf(current),
     ParameterBucket: offline?.bucket.bucketName,
+    MaterialGeneration: generation === undefined ? undefined : (Token.isUnresolved(generation) ? Token.asString(generation) : String(generation)),
     PreviousMaterials: previous.length > 0 ? previous.map(sourceOf) : undefined,
     ValidTo: validTo?.toISOString().replace('.000Z', 'Z'),
     RollingValidity: validity ? secondsProperty(scope, 'validity', validity) : undefined,

@@ -11,6 +11,7 @@ import {
   DEFAULT_REFRESH_BEFORE_SECONDS, DEFAULT_REMIND_BEFORE_SECONDS, MAX_REFRESH_BEFORE_SECONDS, MAX_VALIDITY_DAYS, MIN_REFRESH_BEFORE_SECONDS, MIN_REMIND_BEFORE_SECONDS,
 } from '../shared/limits';
 import { secondsOf } from './expiration-rules';
+import { validateGeneration } from './offline-rotation-rules';
 
 /** Construct id of the stack's parameter bucket, beside the one provider. */
 const BUCKET_ID = 'ImportedKmsKeyParameters';
@@ -95,15 +96,22 @@ export function grantOperator(store: OfflineStore, grantee: iam.IGrantable): iam
   return read.combine(write).combine(list);
 }
 
+/** What kind of key the offline material is for: a multi-Region primary, or a replica. */
+export interface OfflineKeyKind {
+  readonly multiRegion?: boolean;
+  readonly replica?: boolean;
+}
+
 /**
  * What offline wrapping cannot do (yet), refused at synth with the reason: a rolling expiration
- * (a parameter set lives 24 hours, so nothing can be wrapped ahead of a renewal), rotation and
- * crypto-shred (not built for this mode), and mixing it with secrets in one key's history.
+ * (a parameter set lives 24 hours, so nothing can be wrapped ahead of a renewal), crypto-shred (not
+ * built for this mode), mixing it with secrets in one key's history, and a materialGeneration that
+ * cannot work (offline-rotation-rules.ts).
  */
-export function validateOffline(scope: Construct, settings: KeySettings, materials: KeyMaterial[]): void {
+export function validateOffline(scope: Construct, settings: KeySettings, materials: KeyMaterial[], kind: OfflineKeyKind = {}): void {
   const current = materials[materials.length - 1];
   if (!current.offlineWrapping) {
-    if (materials.some((m) => m.offlineWrapping)) throw constructError(scope, 'previousKeyMaterials cannot hold KeyMaterial.fromOfflineWrapping(): rotation is not supported with offline wrapping.');
+    if (materials.some((m) => m.offlineWrapping)) throw constructError(scope, 'previousKeyMaterials cannot hold KeyMaterial.fromOfflineWrapping(): rotate an offline key with materialGeneration instead.');
     return;
   }
   if (settings.expiration.validity) {
@@ -111,12 +119,14 @@ export function validateOffline(scope: Construct, settings: KeySettings, materia
       + 'and an import-parameter set lives 24 hours, so nothing can be wrapped ahead. Use KeyMaterialExpiration.at(date) or never().');
   }
   if (materials.length > 1) {
-    throw constructError(scope, 'previousKeyMaterials is not supported with KeyMaterial.fromOfflineWrapping(): rotation through the HSM ceremony is not built yet.');
+    throw constructError(scope, 'previousKeyMaterials is not supported with KeyMaterial.fromOfflineWrapping(): an offline material has no source to list. '
+      + 'Rotate with KeyMaterial.fromOfflineWrapping({ materialGeneration }) instead, raised by one per rotation.');
   }
   if (settings.shred) {
     throw constructError(scope, 'shredMaterialOnRemoval is not supported with KeyMaterial.fromOfflineWrapping() yet; delete the material by hand (DeleteImportedKeyMaterial).');
   }
   validateSweepTimings(scope, current.offlineWrapping, Boolean(settings.expiration.validTo));
+  validateGeneration(scope, settings, current.offlineWrapping.materialGeneration, kind);
 }
 
 /**

@@ -69,6 +69,12 @@ export interface ImportProperties {
   readonly Adopt?: string;
   /** The key usage an adopted key must have; the key spec's default usage when absent. */
   readonly KeyUsage?: string;
+  /**
+   * Offline wrapping of a symmetric key: how many materials the key should hold (1 for the first, one
+   * more per rotation). When the key holds fewer, the handler publishes a NEW_KEY_MATERIAL set; when
+   * it holds as many or more (a rollback), nothing is rotated. Absent: the key is not rotated.
+   */
+  readonly MaterialGeneration?: string;
 }
 
 /** Where one key material is read from: the same fields as for the current material. */
@@ -191,8 +197,26 @@ export interface ParameterManifest {
   readonly validTo?: string;
   /** ImportType of the import this set is for (EXISTING_KEY_MATERIAL for a replica or a re-import). */
   readonly importType?: string;
+  /**
+   * With MaterialGeneration: which of the key's materials this set is for, counted from 1 (the first
+   * material; each rotation adds one). A NEW_KEY_MATERIAL set is for the next one.
+   */
+  readonly materialGeneration?: number;
+  /** An EXISTING_KEY_MATERIAL set for one material of a rotated key: the KeyMaterialId KMS must find the wrapped bytes to be. */
+  readonly keyMaterialId?: string;
+  /** That material's KeyMaterialDescription in ListKeyRotations, so the operator picks the right HSM key. */
+  readonly keyMaterialDescription?: string;
   /** Hex SHA-256 of each file of the set, by file name. */
   readonly sha256: Record<string, string>;
+}
+
+/**
+ * The KeyMaterialDescription the handler gives material imported from an offline set (symmetric
+ * keys): its generation and the set it came from, so ListKeyRotations shows which ceremony made
+ * each material, and a re-delivered upload finds the material it already imported.
+ */
+export function offlineMaterialDescription(generation: number, set: string): string {
+  return `offline generation ${generation} set ${set}`.replace(/[^a-zA-Z0-9:/_\s.-]/g, '_').slice(0, 256);
 }
 
 /** The operator's upload of one set's wrapped material: `<prefix>uploads/<set name>/wrapped-material.bin` (set name = the parameters folder's name). */

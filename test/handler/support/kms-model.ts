@@ -13,7 +13,9 @@
  *   multi-Region replica, its primary's), else IncorrectKeyMaterialException; NEW must be material it
  *   does not hold, else IncorrectKeyMaterialException. A NEW material after the first waits as
  *   PENDING_ROTATION, one at a time (a second one is KMSInvalidStateException). ExpirationModel and
- *   ValidTo must agree, and ValidTo must be in the future and at most 365 days ahead.
+ *   ValidTo must agree, and ValidTo must be in the future and at most 365 days ahead. A KeyMaterialId
+ *   (EXISTING only) must be the id of the material the wrapped bytes are, else
+ *   IncorrectKeyMaterialException (an assumption: KMS documents the check, not its error name).
  * - A material whose ValidTo passes, or that DeleteImportedKeyMaterial deletes, becomes PENDING_IMPORT:
  *   the key is PendingImport until that same material is imported again.
  * - RotateKeyOnDemand makes the pending material CURRENT (the current one NON_CURRENT), at most 25
@@ -280,6 +282,11 @@ export class KmsKeyModel {
     const held = this.materials.find((m) => m.bytes.equals(bytes));
     const ofPrimary = (this.primaryMaterials?.some((p) => p.equals(bytes)) ?? false) || (this.primary?.materials.some((m) => m.bytes.equals(bytes)) ?? false);
     const type = input.ImportType ?? (this.materials.length === 0 ? 'NEW_KEY_MATERIAL' : 'EXISTING_KEY_MATERIAL');
+    // KeyMaterialId (symmetric keys, not with NEW): the id KMS computes for these bytes must be that material of the key.
+    if (input.KeyMaterialId !== undefined) {
+      if (type === 'NEW_KEY_MATERIAL') throw awsError('ValidationException', 'You cannot specify a key material ID with ImportType NEW_KEY_MATERIAL.');
+      if (held?.id !== input.KeyMaterialId) throw awsError('IncorrectKeyMaterialException', `The key material is not key material ${input.KeyMaterialId} of this key.`);
+    }
     let material: Material;
     if (type === 'NEW_KEY_MATERIAL') {
       if (held || ofPrimary) throw awsError('IncorrectKeyMaterialException', 'KMS expected new key material, but this material is already associated with the key.');
