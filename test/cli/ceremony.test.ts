@@ -6,7 +6,6 @@
  * the handler: it imports the uploaded object with the published token (local-kms accepts it: the
  * blob is right) and writes `results/<set>.json` in the agreed shape for the CLI to print.
  */
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +19,7 @@ import { OFFLINE_FOLDER, offlinePrefix, PARAMETER_FILE, ParameterManifest, withD
 import { publishParameters, OfflineClients } from '../../lambda/operations/publish-parameters';
 import { EMULATOR_REGION, Server, startLocalKms, startMoto } from '../../tools/emulators';
 import { CLI, CliRun, runCli } from '../support/cli-runner';
+import { opensslRecipe, runRecipe } from '../support/operator-cli';
 
 const BUCKET = 'ceremonies';
 let kmsServer: Server;
@@ -73,14 +73,6 @@ async function keyWithSet(validTo?: string): Promise<{ keyArn: string; set: stri
     secrets.push((await read(`${offlinePrefix(keyArn)}${OFFLINE_FOLDER.PARAMETERS}${set}/${file}`)).body);
   }
   return { keyArn, set };
-}
-
-/** The commands of the openssl block of the CLI's recipe, as printed. */
-function opensslRecipe(output: string): string[] {
-  const lines = output.split('\n');
-  const start = lines.findIndex((l) => l.startsWith('openssl ('));
-  const end = lines.findIndex((l, i) => i > start && l.trim() === '');
-  return lines.slice(start + 1, end).map((l) => l.replace(/^ {4}/, ''));
 }
 
 /** The handler's part, played by the test: wait for the upload, import it with the set's token, write the result. */
@@ -151,10 +143,7 @@ test('parameters writes the verified set and a recipe; openssl runs it literally
   const material = randomBytes(32);
   secrets.push(material);
   writeFileSync(join(hsm, 'material.bin'), material);
-  await new Promise<void>((ok, fail) => {
-    const sh = spawn('bash', ['-euc', recipe.join('\n')], { cwd: hsm, stdio: 'inherit' });
-    sh.once('close', (code) => (code === 0 ? ok() : fail(new Error(`the recipe exited ${code}`))));
-  });
+  await runRecipe(recipe, hsm);
   const blob = readFileSync(join(hsm, 'wrapped-material.bin'));
   expect(blob).toHaveLength(256);
 

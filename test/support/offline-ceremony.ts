@@ -21,7 +21,8 @@ import { OFFLINE_FOLDER, offlinePrefix, PARAMETER_FILE, UPLOAD_FILE, UploadResul
 import type { S3ObjectCreatedEvent, UploadOutcome } from '../../lambda/operations/import-upload';
 import { EmulatedDeployment } from '../../tools/emulated-deployment';
 import { EmulatorHarness } from './emulator-harness';
-import { CliRun, opensslRecipe, runCli, runRecipe } from './operator-cli';
+import { CliRun, runCli } from './cli-runner';
+import { opensslRecipe, runRecipe } from './operator-cli';
 
 export class OfflineCeremony {
   public s3!: S3Client;
@@ -64,11 +65,10 @@ export class OfflineCeremony {
     return this.deployment;
   }
 
-  public cli(...args: string[]): Promise<CliRun> {
-    return runCli(args, {
-      AWS_REGION: this.harness.emulators.env.AWS_REGION, AWS_ACCESS_KEY_ID: 'emulator', AWS_SECRET_ACCESS_KEY: 'emulator',
-      AWS_ENDPOINT_URL_S3: this.s3Endpoint, AWS_ENDPOINT_URL_KMS: this.harness.emulators.kmsEndpoint,
-    }, this.transcript);
+  public async cli(...args: string[]): Promise<CliRun> {
+    const run = await runCli(args, { s3: this.s3Endpoint, kms: this.harness.emulators.kmsEndpoint });
+    this.transcript.push(run.stdout, run.stderr);
+    return run;
   }
 
   public async read(key: string): Promise<Buffer> {
@@ -112,14 +112,16 @@ export class OfflineCeremony {
   public async objectCreated(key: string): Promise<S3ObjectCreatedEvent> {
     const versions = (await this.s3.send(new ListObjectVersionsCommand({ Bucket: this.bucket, Prefix: key }))).Versions!;
     const version = versions.find((v) => v.Key === key && v.IsLatest)!;
+    // The bucket owner's account: the stack's, whose keys the emulator made.
+    const account = this.deployment.keyArn(Object.keys(this.deployment.synthesized.imports)[0]).split(':')[4];
     return {
-      version: '0', id: randomBytes(16).toString('hex'), 'detail-type': 'Object Created', source: 'aws.s3', account: '111122223333',
+      version: '0', id: randomBytes(16).toString('hex'), 'detail-type': 'Object Created', source: 'aws.s3', account,
       time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), region: this.harness.emulators.env.AWS_REGION, resources: [`arn:aws:s3:::${this.bucket}`],
       detail: {
         version: '0', bucket: { name: this.bucket },
         // The key as EventBridge sends it: not URL-encoded (lambda/decisions/upload-key.ts), ':' and all.
         object: { key, size: version.Size, etag: version.ETag!.replace(/"/g, ''), 'version-id': version.VersionId, sequencer: '617f08299329d189' },
-        'request-id': 'N4N7GDK58NMKJ12R', requester: '111122223333', 'source-ip-address': '127.0.0.1', reason: 'PutObject',
+        'request-id': 'N4N7GDK58NMKJ12R', requester: account, 'source-ip-address': '127.0.0.1', reason: 'PutObject',
       },
     } as S3ObjectCreatedEvent;
   }
