@@ -3,11 +3,13 @@
  * `<region>/<keyId>/uploads/<set>/<file>`.
  *
  * The encoding of the key. S3 *notifications* (SNS, SQS, Lambda) URL-encode the object key: the S3
- * user guide's "Event message structure" says "the object key name value is URL encoded", so
- * "red flower.jpg" arrives as "red+flower.jpg" and a ':' as "%3A". S3's events on *EventBridge* are
- * another format (user guide, "EventBridge event message structure", ev-events): that page says
- * nothing about encoding, and the delivered events people have published carry the key as it is
- * (for example "raw/health-check/2023-08-08T14:03:40.532432.zip", with its ':' unencoded). Set
+ * user guide's "Event message structure" (docs.aws.amazon.com/AmazonS3/latest/userguide/
+ * notification-content-structure.html) says the object key name value is URL encoded, so
+ * "red flower.jpg" arrives as "red+flower.jpg" and a ':' as "%3A" (aws/aws-sdk-js#837). S3's events
+ * on *EventBridge* are another format ("EventBridge event message structure", .../userguide/
+ * ev-events.html): that page documents `detail.object.key` with no word of encoding, and published
+ * delivered events carry the key as it is (for example "raw/health-check/2023-08-08T14:03:40.532432.zip",
+ * with its ':' unencoded). Set
  * names hold ':' (ISO times), so the handler takes the key as EventBridge sends it, as it is. It
  * falls back to URL-decoding only when the key as it is does not name an upload and holds a %XX
  * escape. That fallback is safe: a key that names an upload never holds '%', ' ' or '+' (region,
