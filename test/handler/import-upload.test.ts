@@ -1,6 +1,6 @@
 /**
  * Offline wrapping, the upload path of the handler (lambda/operations/import-upload.ts), on the
- * stateful KMS model and an in-memory versioned S3 bucket (support/s3-model.ts), EventBridge mocked.
+ * stateful KMS model and an in-memory versioned S3 bucket (support/memory-bucket.ts), EventBridge mocked.
  * Each test publishes a set through the handler's own Create, wraps with node:crypto as the HSM
  * would, puts the blob, and delivers S3's "Object Created" event in EventBridge's documented shape.
  */
@@ -16,12 +16,12 @@ import { expectNoLeak } from '../support/keys';
 import {
   awsError, create, inDays, KEY_ARN, kms, kmsKey, kmsModel, MATERIAL_ID, OTHER_KEY_ARN, output, props, resetHarness, state, success, TOKEN, wrapping,
 } from './support/handler-harness';
-import { S3Model } from './support/s3-model';
+import { MemoryBucket } from './support/memory-bucket';
 
 const s3 = mockClient(S3Client);
 const events = mockClient(EventBridgeClient);
-const bucket = new S3Model();
 const BUCKET = 'imported-kms-key-parameters';
+const bucket = new MemoryBucket(BUCKET);
 const PREFIX = offlinePrefix(KEY_ARN);
 const VALID_TO = inDays(30);
 
@@ -32,7 +32,7 @@ beforeEach(() => {
   resetHarness();
   s3.reset();
   events.reset();
-  bucket.reset();
+  bucket.clear();
   bucket.install(s3);
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'event-1' }] });
 });
@@ -40,9 +40,9 @@ afterEach(() => { jest.useRealTimers(); jest.restoreAllMocks(); });
 
 /** Publishes a set through the handler's Create and returns its folder name. */
 async function publish(validTo: string | null = VALID_TO): Promise<string> {
-  const before = new Set(bucket.keys(BUCKET));
+  const before = new Set(bucket.keys());
   await success(create(offlineProps(validTo)));
-  const manifest = bucket.keys(BUCKET).find((k) => !before.has(k) && k.endsWith(`/${PARAMETER_FILE.MANIFEST}`))!;
+  const manifest = bucket.keys().find((k) => !before.has(k) && k.endsWith(`/${PARAMETER_FILE.MANIFEST}`))!;
   return manifest.split('/').at(-2)!;
 }
 
@@ -66,13 +66,13 @@ function objectCreated(key: string, version: { versionId?: string; etag?: string
 /** Puts the blob where an operator would and returns the event S3 sends for it. */
 function upload(set: string, blob: Buffer, { prefix = PREFIX, file = UPLOAD_FILE } = {}): S3ObjectCreatedEvent {
   const key = `${prefix}${OFFLINE_FOLDER.UPLOADS}${set}/${file}`;
-  const stored = bucket.put(BUCKET, key, blob);
+  const stored = bucket.put(key, blob);
   return objectCreated(key, { versionId: stored.versionId, etag: stored.etag, size: blob.length });
 }
 
 const deliver = (event: S3ObjectCreatedEvent): Promise<UploadOutcome> => handler(event);
 const resultOf = (set: string, prefix = PREFIX): UploadResult | undefined => {
-  const stored = bucket.latest(BUCKET, `${prefix}${OFFLINE_FOLDER.RESULTS}${set}.json`);
+  const stored = bucket.objects.get(`${prefix}${OFFLINE_FOLDER.RESULTS}${set}.json`);
   return stored && JSON.parse(stored.body.toString()) as UploadResult;
 };
 const imports = () => kms.commandCalls(ImportKeyMaterialCommand).map((c) => c.args[0].input);
@@ -172,8 +172,8 @@ describe('a refused upload gets its sentence in results/<set>.json, and nothing 
   test('a set whose manifest names another key', async () => {
     const set = await publish();
     const manifestKey = `${PREFIX}parameters/${set}/manifest.json`;
-    const manifest = JSON.parse(bucket.latest(BUCKET, manifestKey)!.body.toString()) as ParameterManifest;
-    bucket.put(BUCKET, manifestKey, JSON.stringify({ ...manifest, keyArn: OTHER_KEY_ARN }));
+    const manifest = JSON.parse(bucket.objects.get(manifestKey)!.body.toString()) as ParameterManifest;
+    bucket.put(manifestKey, JSON.stringify({ ...manifest, keyArn: OTHER_KEY_ARN }));
     await refused(upload(set, wrap(randomBytes(32))), set, new RegExp(`^Parameter set ${set} belongs to key ${OTHER_KEY_ARN}, not ${KEY_ARN}: the material was wrapped for another key\\.`));
   });
 
@@ -192,7 +192,7 @@ describe('a refused upload gets its sentence in results/<set>.json, and nothing 
       const outcome = await deliver(upload(set, wrap(randomBytes(32)), { prefix: `eu-west-1/${id}/` }));
       expect(outcome.outcome).toBe('ignored');
     }
-    expect(bucket.keys(BUCKET).filter((k) => k.includes('/results/'))).toEqual([]);
+    expect(bucket.keys().filter((k) => k.includes('/results/'))).toEqual([]);
     expect(imports()).toHaveLength(0);
   });
 
@@ -221,7 +221,7 @@ describe('a refused upload gets its sentence in results/<set>.json, and nothing 
 
   test('an import token that differs from the manifest\'s digest', async () => {
     const set = await publish();
-    bucket.put(BUCKET, `${PREFIX}parameters/${set}/${PARAMETER_FILE.IMPORT_TOKEN}`, randomBytes(64));
+    bucket.put(`${PREFIX}parameters/${set}/${PARAMETER_FILE.IMPORT_TOKEN}`, randomBytes(64));
     await refused(upload(set, wrap(randomBytes(32))), set, new RegExp(`^The import token of set ${set} is missing or differs from its manifest; nothing was imported\\.`));
   });
 });
@@ -317,7 +317,7 @@ test('leak scan: no token, blob, material or public key in any result, log line,
     kmsKey.reset();
     resetKmsOverrides();
   }
-  for (const key of bucket.keys(BUCKET).filter((k) => k.includes(`/${OFFLINE_FOLDER.RESULTS}`))) texts.push(bucket.latest(BUCKET, key)!.body.toString());
+  for (const key of bucket.keys().filter((k) => k.includes(`/${OFFLINE_FOLDER.RESULTS}`))) texts.push(bucket.objects.get(key)!.body.toString());
   texts.push(...sentEvents().map((e) => JSON.stringify(e)), ...output);
   expect(texts.length).toBeGreaterThan(10);
   expectNoLeak(texts.join('\n'), ...secrets);
