@@ -66,7 +66,7 @@ export class EmulatedDeployment {
   public envOverrides: Record<string, string> = {};
   private readonly keyArns = new Map<string, string>();
 
-  constructor(private readonly emulators: Emulators, private readonly synthesized: Synthesized) {}
+  constructor(private readonly emulators: Emulators, public readonly synthesized: Synthesized) {}
 
   /** Creates the keys of all imports (CloudFormation creates AWS::KMS::Key before the import). */
   public async createKeys(kms: KMSClient): Promise<void> {

@@ -9,7 +9,7 @@ export async function putObject(s3: S3Client, bucket: string, key: string, body:
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
 }
 
-/** An object's bytes, or undefined when there is none (NoSuchKey) or it is larger than `maxBytes` (its body is not read). */
+/** An object's bytes, or undefined when there is none (NoSuchKey, or NoSuchVersion for a version) or it is larger than `maxBytes` (its body is not read). */
 export async function getObject(s3: S3Client, bucket: string, key: string, maxBytes: number, versionId?: string): Promise<Buffer | 'too-large' | undefined> {
   try {
     const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }));
@@ -20,7 +20,8 @@ export async function getObject(s3: S3Client, bucket: string, key: string, maxBy
     const bytes = Buffer.from(await object.Body!.transformToByteArray());
     return bytes.length > maxBytes ? 'too-large' : bytes;
   } catch (error) {
-    if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
+    // NoSuchVersion: the key exists but not in the version asked for (an event about another object).
+    if (['NoSuchKey', 'NoSuchVersion'].includes((error as { name?: string }).name ?? '')) return undefined;
     throw error;
   }
 }

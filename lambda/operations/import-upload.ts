@@ -19,6 +19,7 @@ import { describeKey } from '../aws/calls';
 import { getObject, putObject } from '../aws/parameter-store';
 import { confirmReady } from '../aws/readiness';
 import { Sleep, sleep as realSleep } from '../aws/waits';
+import { parseUploadKey } from '../decisions/upload-key';
 import { wrappedLengthProblem } from '../decisions/wrapped-length';
 import { ImportError } from '../errors/import-error';
 import { toImportError } from '../errors/sentences';
@@ -58,16 +59,13 @@ export interface UploadOutcome {
   readonly eventSent?: boolean;
 }
 
-const UPLOAD_KEY = new RegExp(`^([a-z0-9-]+)/([0-9a-f-]+|mrk-[0-9a-f]+)/${OFFLINE_FOLDER.UPLOADS}([^/]+)/([^/]+)$`);
-
 export async function importUpload(clients: UploadClients, event: S3ObjectCreatedEvent, wait: Sleep = realSleep, now = () => new Date()): Promise<UploadOutcome> {
   const bucket = event.detail.bucket.name;
   const object = event.detail.object;
-  // S3 URL-encodes keys in its notifications; the set names hold ':' (ISO times).
-  const key = /%[0-9A-Fa-f]{2}/.test(object.key) ? decodeURIComponent(object.key.replace(/\+/g, ' ')) : object.key;
-  const match = UPLOAD_KEY.exec(key);
-  if (!match) return { outcome: 'ignored', sentence: `s3://${bucket}/${key} is not an upload of wrapped material (<region>/<keyId>/uploads/<set>/${UPLOAD_FILE}); nothing was done` };
-  const [, region, keyId, set, file] = match;
+  // EventBridge sends the key as it is; decoded only if it arrived URL-encoded (decisions/upload-key.ts).
+  const parsed = parseUploadKey(object.key);
+  if (!parsed) return { outcome: 'ignored', sentence: `s3://${bucket}/${object.key} is not an upload of wrapped material (<region>/<keyId>/uploads/<set>/${UPLOAD_FILE}); nothing was done` };
+  const { key, region, keyId, set, file } = parsed;
   const partition = /^arn:([^:]+):/.exec(event.resources?.[0] ?? '')?.[1] ?? 'aws';
   const keyArn = `arn:${partition}:kms:${region}:${event.account}:key/${keyId}`;
   const prefix = offlinePrefix(keyArn);
@@ -75,8 +73,10 @@ export async function importUpload(clients: UploadClients, event: S3ObjectCreate
   const upload = { key, versionId: object['version-id'], etag: object.etag };
 
   const previous = await getObject(clients.s3, bucket, resultKey, MAX_WRAPPED_UPLOAD_BYTES).catch((e: unknown) => { throw s3Error(e, 'read', bucket, resultKey); });
-  if (previous instanceof Buffer && upload.versionId && (JSON.parse(previous.toString()) as UploadResult).upload?.versionId === upload.versionId) {
-    return { keyArn, outcome: 'already-handled', resultKey, sentence: `the upload version ${upload.versionId} already has a result at s3://${bucket}/${resultKey}; nothing was imported again` };
+  // The same upload delivered again: its version (or, in an unversioned bucket, its ETag: the same bytes) already has a result.
+  const handled = previous instanceof Buffer && sameUpload((JSON.parse(previous.toString()) as UploadResult).upload, upload);
+  if (handled) {
+    return { keyArn, outcome: 'already-handled', resultKey, sentence: `the upload ${upload.versionId ?? upload.etag} already has a result at s3://${bucket}/${resultKey}; nothing was imported again` };
   }
 
   const record = async (outcome: 'imported' | 'refused', sentence: string, keyMaterialId?: string, keyState?: string): Promise<UploadOutcome> => {
@@ -163,6 +163,11 @@ export async function importUpload(clients: UploadClients, event: S3ObjectCreate
   } finally {
     blob.fill(0);
   }
+}
+
+function sameUpload(recorded: UploadResult['upload'] | undefined, upload: UploadResult['upload']): boolean {
+  if (upload.versionId) return recorded?.versionId === upload.versionId;
+  return upload.etag !== undefined && recorded?.versionId === undefined && recorded?.etag === upload.etag;
 }
 
 function s3Error(error: unknown, verb: 'read' | 'write', bucket: string, key: string): ImportError {

@@ -2,28 +2,26 @@
  * The operator CLI end to end on emulators: the handler's publish operation writes a real set
  * (local-kms parameters, moto S3); the bundled CLI downloads and verifies it and prints the recipe;
  * openssl runs the printed openssl recipe literally on 32 fresh bytes; `upload` checks and uploads
- * the blob and waits. The upload-triggered import is built on another branch, so this test plays
+ * the blob and waits. To control what the CLI meets (a result, none, a refusal), this test plays
  * the handler: it imports the uploaded object with the published token (local-kms accepts it: the
- * blob is right) and writes `results/<set>.json` in the agreed shape for the CLI to print.
+ * blob is right) and writes `results/<set>.json`. The ceremony through the real handler is
+ * test/emulator/offline-ceremony.test.ts.
  */
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { CreateAliasCommand, CreateKeyCommand, DecryptCommand, DescribeKeyCommand, EncryptCommand, ImportKeyMaterialCommand, KMSClient } from '@aws-sdk/client-kms';
-import {
-  CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, PutBucketVersioningCommand, PutObjectCommand, S3Client,
-} from '@aws-sdk/client-s3';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateAliasCommand, CreateKeyCommand, DecryptCommand, DescribeKeyCommand, EncryptCommand, ImportKeyMaterialCommand } from '@aws-sdk/client-kms';
+import { GetObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { OFFLINE_FOLDER, offlinePrefix, PARAMETER_FILE, ParameterManifest, withDefaults } from '../../lib/shared/contract';
 import { publishParameters, OfflineClients } from '../../lambda/operations/publish-parameters';
-import { EMULATOR_REGION, Server, startLocalKms, startMoto } from '../../tools/emulators';
+import { EMULATOR_REGION } from '../../tools/emulators';
 import { CLI, CliRun, runCli } from '../support/cli-runner';
+import { OfflineEmulators } from '../support/offline-emulators';
+import { opensslRecipe, runRecipe } from '../support/operator-cli';
 
 const BUCKET = 'ceremonies';
-let kmsServer: Server;
-let moto: Server;
+const emulators = new OfflineEmulators(BUCKET, { versioned: true });
 let clients: OfflineClients;
 /** Everything the CLI printed, for the leak scan at the end. */
 const transcript: string[] = [];
@@ -31,28 +29,14 @@ const transcript: string[] = [];
 const secrets: Buffer[] = [];
 
 async function cli(args: string[]): Promise<CliRun> {
-  const run = await runCli(args, { s3: moto.endpoint, kms: kmsServer.endpoint });
+  const run = await runCli(args, { s3: emulators.s3Endpoint, kms: emulators.kmsEndpoint });
   transcript.push(run.stdout, run.stderr);
   return run;
 }
 
-beforeAll(async () => {
+beforeAll(() => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run bundle.`);
-  [kmsServer, moto] = await Promise.all([startLocalKms(), startMoto()]);
-  const config = { region: EMULATOR_REGION, credentials: { accessKeyId: 'emulator', secretAccessKey: 'emulator' } };
-  clients = {
-    kms: new KMSClient({ ...config, endpoint: kmsServer.endpoint }),
-    secrets: new SecretsManagerClient({ ...config, endpoint: moto.endpoint }),
-    s3: new S3Client({ ...config, endpoint: moto.endpoint, forcePathStyle: true }),
-  };
-  await clients.s3.send(new CreateBucketCommand({ Bucket: BUCKET, CreateBucketConfiguration: { LocationConstraint: EMULATOR_REGION } }));
-  await clients.s3.send(new PutBucketVersioningCommand({ Bucket: BUCKET, VersioningConfiguration: { Status: 'Enabled' } }));
-});
-afterAll(async () => {
-  clients?.kms.destroy();
-  clients?.s3.destroy();
-  clients?.secrets.destroy();
-  await Promise.all([kmsServer?.stop(), moto?.stop()]);
+  clients = emulators.clients;
 });
 
 async function read(key: string): Promise<{ body: Buffer; versionId?: string }> {
@@ -73,14 +57,6 @@ async function keyWithSet(validTo?: string): Promise<{ keyArn: string; set: stri
     secrets.push((await read(`${offlinePrefix(keyArn)}${OFFLINE_FOLDER.PARAMETERS}${set}/${file}`)).body);
   }
   return { keyArn, set };
-}
-
-/** The commands of the openssl block of the CLI's recipe, as printed. */
-function opensslRecipe(output: string): string[] {
-  const lines = output.split('\n');
-  const start = lines.findIndex((l) => l.startsWith('openssl ('));
-  const end = lines.findIndex((l, i) => i > start && l.trim() === '');
-  return lines.slice(start + 1, end).map((l) => l.replace(/^ {4}/, ''));
 }
 
 /** The handler's part, played by the test: wait for the upload, import it with the set's token, write the result. */
@@ -151,10 +127,7 @@ test('parameters writes the verified set and a recipe; openssl runs it literally
   const material = randomBytes(32);
   secrets.push(material);
   writeFileSync(join(hsm, 'material.bin'), material);
-  await new Promise<void>((ok, fail) => {
-    const sh = spawn('bash', ['-euc', recipe.join('\n')], { cwd: hsm, stdio: 'inherit' });
-    sh.once('close', (code) => (code === 0 ? ok() : fail(new Error(`the recipe exited ${code}`))));
-  });
+  await runRecipe(recipe, hsm);
   const blob = readFileSync(join(hsm, 'wrapped-material.bin'));
   expect(blob).toHaveLength(256);
 

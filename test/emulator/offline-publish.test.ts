@@ -2,41 +2,24 @@
  * Offline wrapping, the publish path on real emulators: local-kms gives the import parameters,
  * moto's S3 holds the set. openssl plays the HSM: it wraps fresh material under the published public
  * key, and KMS accepts it with the published token, so the set is exactly what a ceremony needs.
- * (The upload-triggered import through the handler is not built yet: this test imports directly.)
+ * (This test imports directly; the import through the handler is test/emulator/offline-ceremony.test.ts.)
  */
 import { execFileSync } from 'node:child_process';
 import { createHash, createPublicKey, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateKeyCommand, DescribeKeyCommand, ImportKeyMaterialCommand, KMSClient } from '@aws-sdk/client-kms';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateKeyCommand, DescribeKeyCommand, ImportKeyMaterialCommand } from '@aws-sdk/client-kms';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { OFFLINE_FOLDER, offlinePrefix, PARAMETER_FILE, ParameterManifest, withDefaults } from '../../lib/shared/contract';
 import { publishParameters, OfflineClients } from '../../lambda/operations/publish-parameters';
-import { EMULATOR_REGION, Server, startLocalKms, startMoto } from '../../tools/emulators';
+import { EMULATOR_REGION } from '../../tools/emulators';
+import { OfflineEmulators } from '../support/offline-emulators';
 
 const BUCKET = 'ceremonies';
-let kmsServer: Server;
-let moto: Server;
+const emulators = new OfflineEmulators(BUCKET);
 let clients: OfflineClients;
-
-beforeAll(async () => {
-  [kmsServer, moto] = await Promise.all([startLocalKms(), startMoto()]);
-  const config = { region: EMULATOR_REGION, credentials: { accessKeyId: 'emulator', secretAccessKey: 'emulator' } };
-  clients = {
-    kms: new KMSClient({ ...config, endpoint: kmsServer.endpoint }),
-    secrets: new SecretsManagerClient({ ...config, endpoint: moto.endpoint }),
-    s3: new S3Client({ ...config, endpoint: moto.endpoint, forcePathStyle: true }),
-  };
-  await clients.s3.send(new CreateBucketCommand({ Bucket: BUCKET, CreateBucketConfiguration: { LocationConstraint: EMULATOR_REGION } }));
-});
-afterAll(async () => {
-  clients?.kms.destroy();
-  clients?.s3.destroy();
-  clients?.secrets.destroy();
-  await Promise.all([kmsServer?.stop(), moto?.stop()]);
-});
+beforeAll(() => { clients = emulators.clients; });
 
 async function read(key: string): Promise<Buffer> {
   const object = await clients.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));

@@ -72,15 +72,19 @@ export class EmulatorHarness {
 
   /** Synthesizes a stack with these keys and creates the keys in the emulator. */
   public async deploy(keys: KeySetup[], emulators: Emulators = this.emulators): Promise<EmulatedDeployment> {
-    const synthesized = synthesize((stack: Stack) => keys.forEach((k) => new ImportedKmsKey(stack, k.id, {
+    return this.deployStack((stack: Stack) => keys.forEach((k) => new ImportedKmsKey(stack, k.id, {
       keyMaterial: KeyMaterial.fromSecret(secretsmanager.Secret.fromSecretCompleteArn(stack, `${k.id}Secret`, k.secretArn), k.options),
       expiration: k.expiration,
       previousKeyMaterials: k.previousSecretArns?.map((arn, i) => KeyMaterial.fromSecret(secretsmanager.Secret.fromSecretCompleteArn(stack, `${k.id}Previous${i}`, arn))),
       wrappingKeySpec: WrappingKeySpec.RSA_2048,
       description: `emulator test ${k.id}`,
       ...k.props,
-    })));
-    const deployment = new EmulatedDeployment(emulators, synthesized);
+    })), emulators);
+  }
+
+  /** Synthesizes the stack `build` makes and creates its keys in the emulator. */
+  public async deployStack(build: (stack: Stack) => void, emulators: Emulators = this.emulators): Promise<EmulatedDeployment> {
+    const deployment = new EmulatedDeployment(emulators, synthesize(build));
     await deployment.createKeys(this.kms);
     return deployment;
   }
