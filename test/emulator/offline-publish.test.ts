@@ -39,11 +39,12 @@ test('a Create publishes a complete set; openssl wraps under its public key and 
   const result = await publishParameters(clients, propsOf(keyArn, validTo));
   expect(result.imported).toBe(false);
   // A second set published at once (a re-sent Create) lands beside the first, never over it.
-  await publishParameters(clients, propsOf(keyArn, validTo));
+  const second = await publishParameters(clients, propsOf(keyArn, validTo));
   expect(result.reason).toMatch(/^published the import-parameter set s3:\/\/ceremonies\/eu-west-2\/[0-9a-f-]+\/parameters\/.+, valid until .+; the key waits for the wrapped material$/);
 
   const listed = await clients.s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `${offlinePrefix(keyArn)}${OFFLINE_FOLDER.PARAMETERS}` }));
-  const setPrefix = listed.Contents![0].Key!.slice(0, listed.Contents![0].Key!.lastIndexOf('/') + 1);
+  // The newest set: local-kms voids a key's earlier token once a newer one is issued (docs/emulators.md).
+  const setPrefix = `${offlinePrefix(keyArn)}${OFFLINE_FOLDER.PARAMETERS}${second.parameterSet}/`;
   const names = (listed.Contents ?? []).filter((o) => o.Key!.startsWith(setPrefix)).map((o) => o.Key!.split('/').pop()).sort();
   expect(names).toEqual([PARAMETER_FILE.IMPORT_TOKEN, PARAMETER_FILE.MANIFEST, PARAMETER_FILE.PUBLIC_KEY_DER, PARAMETER_FILE.PUBLIC_KEY_PEM].sort());
   expect(listed.Contents).toHaveLength(8);
