@@ -19,7 +19,8 @@ import { CliError } from '../../cli/output';
 import { publishParameters } from '../../lambda/operations/publish-parameters';
 import { IMPORT_RESOURCE_TYPE, KEY_TAG, MATERIAL_SOURCE, OFFLINE_FOLDER, offlinePrefix, withDefaults } from '../../lib/shared/contract';
 import { EMULATOR_REGION, Server, startLocalKms, startMoto } from '../../tools/emulators';
-import { CLI, cliRunner, expectNoSecretIn } from './support/cli-run';
+import { CLI, runCli } from '../support/cli-runner';
+import { expectNoLeak } from '../support/keys';
 
 const BUCKET = 'status-ceremonies';
 const DAY = 86_400_000;
@@ -27,7 +28,13 @@ let kmsServer: Server;
 let moto: Server;
 let kms: KMSClient;
 let s3: S3Client;
-const { cli, transcript } = cliRunner(() => ({ AWS_ENDPOINT_URL_S3: moto.endpoint, AWS_ENDPOINT_URL_KMS: kmsServer.endpoint }));
+/** Everything the CLI printed, for the leak scan. */
+const transcript: string[] = [];
+const cli = async (args: string[]) => {
+  const run = await runCli(args, { s3: moto.endpoint, kms: kmsServer.endpoint });
+  transcript.push(run.stdout, run.stderr);
+  return run;
+};
 const materials: Buffer[] = [];
 const keys: Record<'pending' | 'offline' | 'disabled' | 'generated', string> = { pending: '', offline: '', disabled: '', generated: '' };
 
@@ -199,5 +206,5 @@ describe('status --stack (CloudFormation mocked, KMS and S3 the emulators)', () 
 
 test('leak scan: no material or import token in anything the CLI printed', () => {
   expect(materials.length).toBeGreaterThan(3);
-  expectNoSecretIn(transcript.join('\n'), materials);
+  expectNoLeak(transcript.join('\n'), ...materials);
 });
