@@ -6,12 +6,20 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CliError, EXIT, fail } from './output';
 import { parameters } from './parameters';
+import { keyStatus } from './key-status';
 import { status } from './status';
 import { upload } from './upload';
+import { verify, type VerifyOptions } from './verify';
 
 const EXIT_CODES = `
 Exit codes: 0 done, 1 refused (by this CLI or the handler) or import failed, 2 usage error,
-3 AWS or S3 error, 4 no result within --wait.`;
+3 AWS or S3 error, 4 no result within --wait (status and verify: see their --help).`;
+const STATUS_EXIT_CODES = `
+Exit codes: 0 no key needs attention, 1 a key needs attention (PendingImport, PendingDeletion, material
+expiring within --warn-days, a refused offline import), 2 usage error, 3 AWS or S3 error.`;
+const VERIFY_EXIT_CODES = `
+Exit codes: 0 match, 1 mismatch (or the key is not Enabled, so nothing could be checked), 2 usage error,
+3 AWS error.`;
 
 function number(name: string, min: number): (value: string) => number {
   return (value) => {
@@ -53,9 +61,40 @@ function program(): Command {
     .addOption(new Option('--interval <seconds>', 'seconds between polls of the result').default(5).argParser(number('--interval', 0.1)).hideHelp())
     .action(async (o: { bucket: string; key: string; file: string; set?: string; region?: string; wait: number; interval: number; json: boolean }) => upload(o));
 
-  common(root.command('status')
-    .description("What the bucket says about a key: its parameter sets and the hours left, uploads, refresh requests, the handler's last result (S3 only, no KMS)."))
-    .action(async (o: { bucket: string; key: string; region?: string; json: boolean }) => status(o));
+  root.command('status')
+    .summary('Every imported key of a stack or account, or one key: state, expiration, KeyMaterialId, mode, last import result.')
+    .description('Every imported key of a stack (--stack) or of the account in the Region (--all), or one key (--key): '
+      + 'state, expiration, ValidTo and days left, current KeyMaterialId, aliases, mode, and for offline wrapping its '
+      + "bucket's freshest set and last import result (needs KMS read access). With --bucket and --key: what the bucket says "
+      + 'about one key (S3 only, no KMS: for operators).')
+    .option('--stack <name>', 'the keys of this CloudFormation stack (its AWS::KMS::Key, AWS::KMS::ReplicaKey and import resources)')
+    .option('--all', 'every key with imported material (Origin EXTERNAL) of the account in the Region', false)
+    .option('--key <arn>', "one key (an ARN, alias or key id); with --bucket, the bucket's view only")
+    .option('--bucket <name>', "the parameter bucket, for offline keys whose tags do not name one; with --key: S3 only")
+    .option('--region <region>', 'AWS Region (default: the SDK\'s, or the key ARN\'s)')
+    .option('--warn-days <n>', 'a key whose material expires within this many days needs attention', number('--warn-days', 0), 30)
+    .option('--json', 'print one JSON object instead of text', false)
+    .addHelpText('after', STATUS_EXIT_CODES)
+    .action(async (o: { stack?: string; all: boolean; key?: string; bucket?: string; region?: string; warnDays: number; json: boolean }) => (
+      o.bucket && o.key && !o.stack && !o.all ? status({ bucket: o.bucket, key: o.key, region: o.region, json: o.json }) : keyStatus(o)));
+
+  root.command('verify')
+    .summary("Check that a key holds the HSM's material: public key (asymmetric), known-answer MAC (HMAC).")
+    .description('Check that a key holds the HSM\'s material (needs KMS access to the key). Asymmetric: kms:GetPublicKey equals --public-key. '
+      + 'HMAC: kms:VerifyMac accepts the MAC the HSM computed over the message (a known-answer test). SYMMETRIC_DEFAULT: no '
+      + 'known-answer test exists (KMS\'s ciphertext format cannot be reproduced outside KMS): an Encrypt/Decrypt round trip, '
+      + 'and the current KeyMaterialId compared with --key-material-id.')
+    .requiredOption('--key <arn>', 'the key (an ARN, alias or key id)')
+    .option('--region <region>', 'AWS Region (default: the SDK\'s, or the key ARN\'s)')
+    .option('--public-key <file>', "asymmetric keys: the HSM's public key, PEM or DER SubjectPublicKeyInfo")
+    .option('--message <text>', 'HMAC keys: the message the HSM MACed (UTF-8)')
+    .option('--message-file <path>', 'HMAC keys: the message the HSM MACed (bytes)')
+    .option('--mac <hex|base64>', "HMAC keys: the HSM's MAC (HMAC-SHA-<bits> of the key spec)")
+    .option('--mac-file <path>', "HMAC keys: the HSM's MAC, raw bytes, hex or base64")
+    .option('--key-material-id <id>', 'SYMMETRIC_DEFAULT keys: the KeyMaterialId you expect (from the import\'s result)')
+    .option('--json', 'print one JSON object instead of text', false)
+    .addHelpText('after', VERIFY_EXIT_CODES)
+    .action(async (o: VerifyOptions) => verify(o));
   return root;
 }
 

@@ -25,10 +25,11 @@ export class CliError extends Error {
 }
 
 /** An AWS SDK error as a CliError naming what was attempted (the error's name and message, never a payload). */
-export function awsError(what: string, error: unknown): CliError {
+export function awsError(what: string, error: unknown,
+  hint = 'Check the bucket, the Region and your credentials (an operator needs only the S3 access grantOperator gives).'): CliError {
   if (error instanceof CliError) return error;
   const e = error as { name?: string; message?: string };
-  return new CliError(`${what} failed (${e.name ?? 'Error'}: ${e.message ?? String(error)}). Check the bucket, the Region and your credentials (an operator needs only the S3 access grantOperator gives).`, EXIT.AWS);
+  return new CliError(`${what} failed (${e.name ?? 'Error'}: ${e.message ?? String(error)}). ${hint}`, EXIT.AWS);
 }
 
 /** Prints a command's result: `lines` for people, `data` as one JSON object with --json. */

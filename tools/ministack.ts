@@ -78,7 +78,9 @@ export async function startMiniStack(region = EMULATOR_REGION): Promise<MiniStac
   const stateDir = mkdtempSync(join(tmpdir(), 'ministack-state-'));
   const tmpDir = mkdtempSync(join(tmpdir(), 'ministack-tmp-'));
   const port = await freePort();
-  const child = spawn(MINISTACK_BIN, [], {
+  // Through the virtualenv's python, not the script's shebang: a virtualenv built elsewhere and moved
+  // (the shared .cache/emulators) keeps the old path in its shebang, and spawning the script fails ENOENT.
+  const child = spawn(join(MINISTACK_BIN, '..', 'python'), [MINISTACK_BIN], {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {

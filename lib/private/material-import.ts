@@ -1,4 +1,4 @@
-import { Annotations, CustomResource, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, CustomResource, Stack, type TagManager, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -10,6 +10,7 @@ import { ImportGuardrails, KeyPolicyHolder } from './handler-permissions';
 import type { KeySettings } from './key-construction';
 import { lockKeyMaterial } from './key-lock';
 import { lockDownMaterial } from './material-lockdown';
+import { tagMaterialSource } from './key-tags';
 import { lockImportToHandler } from './offline-import-lock';
 import { OfflineStore, offlineStore, sweepTimings } from './offline-wrapping';
 import type { KeyMaterialLock } from '../key-material-lock';
@@ -28,7 +29,7 @@ export interface ImportTarget {
   /** The key's id as CloudFormation knows it before the import (offline wrapping names the key's prefix by it); absent for adoption. */
   readonly keyId?: string;
   /** The key's L1 (its whole key policy, for the lock's size check), and the lock on the key's material, if any. */
-  readonly keyResource?: { readonly keyPolicy: unknown };
+  readonly keyResource?: { readonly keyPolicy: unknown; readonly tags?: TagManager };
   readonly materialLock?: KeyMaterialLock;
   /** Every material, oldest first, the current one last. */
   readonly materials: KeyMaterial[];
@@ -88,6 +89,7 @@ export function importMaterial(scope: Construct, settings: KeySettings, target: 
     if (!target.materialLock) lockImportToHandler(target.keyPolicy!, provider.role);
     provider.deliverUploads(offline.bucket);
   }
+  tagMaterialSource(target.keyResource, offline?.bucket.bucketName);
   for (const material of materials) {
     if (!material.secret || !material.lockdown || locked.has(material.secret)) continue;
     locked.add(material.secret);

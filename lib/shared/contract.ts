@@ -291,3 +291,18 @@ export const METRIC_NAMESPACE = 'ImportedKmsKey';
 
 /** The CloudWatch metric (namespace ImportedKmsKey, dimension KeyId) the sweep writes, 1 per run, while a reminder is due. */
 export const EXPIRING_METRIC = 'OfflineMaterialExpiring';
+
+/**
+ * Tags the construct puts on a key it creates, read by the operator CLI's `status` (ListResourceTags):
+ * where the key's material comes from and, for offline wrapping, the parameter bucket's name.
+ */
+export const KEY_TAG = {
+  MATERIAL_SOURCE: 'imported-kms-key:material-source',
+  PARAMETER_BUCKET: 'imported-kms-key:parameter-bucket',
+} as const;
+
+/** Values of the KEY_TAG.MATERIAL_SOURCE tag. */
+export const MATERIAL_SOURCE = {
+  SECRETS_MANAGER: 'secrets-manager',
+  OFFLINE_WRAPPING: 'offline-wrapping',
+} as const;

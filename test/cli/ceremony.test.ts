@@ -243,7 +243,7 @@ test('usage errors exit 2; a key with no set exits 1 and asks for one', async ()
 
 test('docs/offline-wrapping.md shows each command\'s --help as the CLI prints it', async () => {
   const docs = readFileSync(resolve(__dirname, '..', '..', 'docs', 'offline-wrapping.md'), 'utf8');
-  for (const args of [['--help'], ['parameters', '--help'], ['upload', '--help'], ['status', '--help']]) {
+  for (const args of [['--help'], ['parameters', '--help'], ['upload', '--help'], ['status', '--help'], ['verify', '--help']]) {
     const run = await cli(args);
     expect(run.code).toBe(0);
     expect(docs).toContain(`\`\`\`text\n$ npx imported-kms-key ${args.join(' ')}\n${run.stdout}\`\`\``);

@@ -17,6 +17,7 @@ import { KeyMaterialExpiration } from '../../lib';
 import { DEPLOY_FLAGS, REPO_ROOT, stackEvents } from '../../tools/cdk-cli';
 import { DeployedKey, synthesizeAssembly } from '../../tools/deploy-app';
 import { MINISTACK_ACCOUNT, onlyLoopback } from '../../tools/ministack';
+import { runCli } from '../support/cli-runner';
 import { expectNoLeak } from '../support/keys';
 import { MiniStackHarness, openMiniStackCiphertext } from '../support/ministack-harness';
 
@@ -108,6 +109,30 @@ describe('the example app (cdk.json)', () => {
       events.destroy();
       lambda.destroy();
     }
+  });
+
+  test('the operator CLI: status --stack lists both keys from the engine\'s CloudFormation and KMS; verify round-trips the symmetric key', async () => {
+    const cli = async (args: string[]) => {
+      const run = await runCli(args, {}, h.engine.env);
+      h.cliOutput.push(run.stdout, run.stderr);
+      return run;
+    };
+    const run = await cli(['status', '--stack', EXAMPLE, '--json']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const out = JSON.parse(run.stdout) as { keys: Array<{ keyId: string; aliases: string[]; keyState: string; mode: string; expirationModel: string; daysLeft?: number; attention: string[] }> };
+    const [payments, session] = [await h.keyOf(EXAMPLE, 'PaymentsKey'), await h.keyOf(EXAMPLE, 'SessionKey')];
+    // keyOf gives the key id (the AWS::KMS::Key's physical id).
+    expect(out.keys.map((k) => k.keyId).sort()).toEqual([payments, session].sort());
+    const byId = Object.fromEntries(out.keys.map((k) => [k.keyId, k]));
+    expect(byId[payments]).toMatchObject({ aliases: ['alias/payments'], keyState: 'Enabled', mode: 'secrets-manager', expirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE', attention: [] });
+    expect(byId[session]).toMatchObject({ keyState: 'Enabled', mode: 'secrets-manager', expirationModel: 'KEY_MATERIAL_EXPIRES', attention: [] });
+    expect(byId[session].daysLeft).toBeCloseTo(30, 0);
+    // A warning window past the rolling key's ValidTo: it needs attention, exit 1 (for a cron job).
+    expect((await cli(['status', '--stack', EXAMPLE, '--warn-days', '31'])).code).toBe(1);
+    const verified = await cli(['verify', '--key', payments]);
+    expect(verified.code).toBe(0);
+    expect(verified.stdout).toMatch(/^WORKS: .+ \(SYMMETRIC_DEFAULT\) encrypts and decrypts/);
   });
 
   test('cdk destroy removes the stack and keeps both keys (RETAIN)', async () => {
