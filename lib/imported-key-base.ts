@@ -9,7 +9,7 @@ import { constructError } from './private/construct-error';
 import { keyMaterialChangePattern } from './private/material-change-pattern';
 import { secondsOf } from './private/expiration-rules';
 import { grantOperator, OfflineStore } from './private/offline-wrapping';
-import { EXPIRING_EVENT, EXPIRING_METRIC, METRIC_NAMESPACE } from './shared/contract';
+import { EXPIRING_EVENT, EXPIRING_METRIC, METRIC_NAMESPACE, UPLOAD_RESULT_EVENT } from './shared/contract';
 import { RENEWALS_PER_VALIDITY } from './shared/limits';
 
 /** Options of the alarm on a key's material expiration. */
@@ -342,10 +342,27 @@ export abstract class ImportedKeyBase extends Resource implements kms.IKey {
     return rule;
   }
 
-  private requireOffline(method: string): void {
+  /**
+   * Offline wrapping: a rule that matches the handler's "Imported Key Material Upload Result" event
+   * for this key (source `imported-kms-key`), put after every upload it examined, imported or
+   * refused. This is how consumers learn that a key left `PendingImport`: detail.outcome `imported`,
+   * with keyMaterialId and keyState. Its detail: keyArn, set, upload (key, versionId), outcome,
+   * sentence, keyMaterialId, keyState, at, bucket and resultKey; never a token or a blob.
+   *
+   * @param id the construct id of the rule, under this key
+   * @param options the rule's target, name, description and event pattern additions
+   */
+  public onOfflineImportResult(id: string, options: events.OnEventOptions = {}): events.Rule {
+    this.requireOffline('onOfflineImportResult', 'only an operator\'s upload is imported by the handler with a result event');
+    const rule = new events.Rule(this, id, options);
+    rule.addEventPattern({ source: [UPLOAD_RESULT_EVENT.SOURCE], detailType: [UPLOAD_RESULT_EVENT.DETAIL_TYPE], resources: [this.keyArn] });
+    rule.addTarget(options.target);
+    return rule;
+  }
+
+  private requireOffline(method: string, why = 'only the offline sweep reminds of an expiry; for other keys use addMaterialExpirationAlarm() or onMaterialExpiration()'): void {
     if (this._offlineStore) return;
-    throw constructError(this, `${method}() needs a key whose keyMaterial is KeyMaterial.fromOfflineWrapping(): only the offline sweep reminds of an expiry; `
-      + 'for other keys use addMaterialExpirationAlarm() or onMaterialExpiration().');
+    throw constructError(this, `${method}() needs a key whose keyMaterial is KeyMaterial.fromOfflineWrapping(): ${why}.`);
   }
 
   /** 30 days for a fixed expiration; three renewal intervals for a rolling one. */

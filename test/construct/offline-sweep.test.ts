@@ -12,7 +12,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { ImportedKmsKey, ImportedKmsReplicaKey, KeyMaterial, KeyMaterialExpiration, OfflineWrappingOptions } from '../../lib';
-import { EXPIRING_EVENT, EXPIRING_METRIC, OFFLINE_ANSWER_FOLDER, OfflineKeyEntry } from '../../lib/shared/contract';
+import { EXPIRING_EVENT, EXPIRING_METRIC, OFFLINE_ANSWER_FOLDER, OfflineKeyEntry, UPLOAD_RESULT_EVENT } from '../../lib/shared/contract';
 import { CFN_LINT_BIN } from '../../tools/emulators';
 import { resolveWorstCase } from '../../tools/iam-size';
 import { nagFindings } from '../support/nag';
@@ -161,6 +161,19 @@ describe('the expiry reminder helpers', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: { 'source': [EXPIRING_EVENT.SOURCE], 'detail-type': [EXPIRING_EVENT.DETAIL_TYPE], 'resources': [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^KImport'), 'KeyArn'] }] },
     });
+  });
+
+  test('onOfflineImportResult matches the handler\'s upload result event for this key (how consumers learn the key left PendingImport)', () => {
+    const stack = newStack();
+    const key = offline(stack, 'K', {}, KeyMaterialExpiration.never());
+    key.onOfflineImportResult('Imported', { eventPattern: { detail: { outcome: ['imported'] } } });
+    Template.fromStack(stack).hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        'source': [UPLOAD_RESULT_EVENT.SOURCE], 'detail-type': [UPLOAD_RESULT_EVENT.DETAIL_TYPE],
+        'resources': [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^KImport'), 'KeyArn'] }], 'detail': { outcome: ['imported'] },
+      },
+    });
+    expect(() => importedKey(newStack(), 'FromSecret').onOfflineImportResult('R')).toThrow(/needs a key whose keyMaterial is KeyMaterial.fromOfflineWrapping\(\): only an operator's upload/);
   });
 
   test('on a key whose material is in a secret, they say why not', () => {
