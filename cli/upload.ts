@@ -4,7 +4,7 @@
  * then wait for the handler's `results/<set>.json` for this upload's version. Never prints the blob.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { OFFLINE_FOLDER, offlinePrefix } from '../lib/shared/contract';
+import { OFFLINE_FOLDER, offlinePrefix, type UploadResult } from '../lib/shared/contract';
 import { CliError, EXIT, report } from './output';
 import { completeSets, hoursLeft, readSet } from './parameter-sets';
 import { blobLengthProblem, WRAPPED_FILE } from './recipes';
@@ -21,17 +21,8 @@ export interface UploadOptions {
   readonly json: boolean;
 }
 
-/** What the handler writes at `results/<set>.json` (the agreed shape). */
-export interface ImportResult {
-  readonly keyArn: string;
-  readonly set: string;
-  readonly upload: { readonly key: string; readonly versionId?: string; readonly etag?: string };
-  readonly outcome: 'imported' | 'refused';
-  readonly sentence: string;
-  readonly keyMaterialId?: string;
-  readonly keyState?: string;
-  readonly at: string;
-}
+/** What the handler writes at `results/<set>.json`: the contract's UploadResult. */
+export type ImportResult = UploadResult;
 
 export async function upload(options: UploadOptions): Promise<void> {
   if (!existsSync(options.file)) throw new CliError(`--file ${options.file} does not exist; give the blob the HSM wrote (${WRAPPED_FILE}).`, EXIT.USAGE);

@@ -14,7 +14,7 @@ import { handler } from '../../lambda';
 import type { S3ObjectCreatedEvent, UploadOutcome } from '../../lambda/operations/import-upload';
 import { ImportProperties, offlinePrefix, ParameterManifest, UploadResult } from '../../lib/shared/contract';
 import { leakForms, symmetricMaterial } from '../support/keys';
-import { awsError, inDays, KEY_ARN, kms, kmsCalls, kmsKey, output, resetHarness, success, TOKEN, update, wrapping } from './support/handler-harness';
+import { awsError, inDays, KEY_ARN, kms, kmsCalls, kmsKey, output, resetHarness, success, TOKEN, update, withFakeTimers, wrapping } from './support/handler-harness';
 
 const s3 = mockClient(S3Client);
 const events = mockClient(EventBridgeClient);
@@ -74,14 +74,7 @@ async function upload(set: string, material: Buffer): Promise<{ event: S3ObjectC
 
 /** S3 (through EventBridge) delivers an upload event to the handler; retry waits pass at once. */
 async function deliver(event: S3ObjectCreatedEvent): Promise<UploadOutcome> {
-  jest.useFakeTimers();
-  try {
-    const settled = handler(event);
-    await jest.runAllTimersAsync();
-    return await settled;
-  } finally {
-    jest.useRealTimers();
-  }
+  return withFakeTimers(() => handler(event));
 }
 
 const resultOf = (set: string) => JSON.parse(objects.get(`${PREFIX}results/${set}.json`)!.at(-1)!.toString()) as UploadResult;

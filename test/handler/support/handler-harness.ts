@@ -96,9 +96,14 @@ export async function failure(event: ProviderEvent): Promise<string> {
 
 /** Runs the handler with fake timers and returns its response. */
 export async function success(event: ProviderEvent) {
+  return withFakeTimers(() => handler(event));
+}
+
+/** Runs `run` with fake timers (retry waits pass at once) and returns what it settles to. */
+export async function withFakeTimers<T>(run: () => Promise<T>): Promise<T> {
   jest.useFakeTimers();
   try {
-    const settled = handler(event);
+    const settled = run();
     await jest.runAllTimersAsync();
     return await settled;
   } finally {
